@@ -1,0 +1,33 @@
+//! # bedrock-sse-core
+//!
+//! The Sans-IO heart of `bedrock-sse`: everything about the Bedrock job stream
+//! that can be decided without a socket, a clock or a thread.
+//!
+//! * [`sse`]: the Server-Sent Events wire format. A WHATWG-conformant,
+//!   zero-copy, bounded [`sse::Decoder`] and an [`sse::Encoder`].
+//!
+//! The crate is `#![no_std]` and needs only `alloc`. It does no I/O, reads no
+//! clock and spawns nothing: drivers hand it bytes (and, for the session
+//! machines, the current time) and act on what it hands back.
+//!
+//! ```
+//! use bedrock_sse_core::sse::{Decoder, Item};
+//!
+//! let mut decoder = Decoder::new();
+//! let mut seen = Vec::new();
+//! decoder.decode_each(b"event: status\ndata: {\"status\":\"RUNNING\"}\nid: 7\n\n", |item| {
+//!     if let Ok(Item::Event(event)) = item {
+//!         seen.push((event.event_type.to_owned(), event.data.to_owned(), event.id.to_owned()));
+//!     }
+//! });
+//! assert_eq!(seen, [("status".into(), "{\"status\":\"RUNNING\"}".into(), "7".into())]);
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod sse;

@@ -1,0 +1,661 @@
+//! The event-stream decoder: bytes in, [`Item`]s out.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::mem;
+
+use super::error::{DecodeError, Limit};
+use super::event::{Event, Item};
+use super::limits::Limits;
+
+const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+
+/// An incremental, zero-copy decoder of one `text/event-stream`, following
+/// the WHATWG rules ("interpreting an event stream").
+///
+/// Feed it the body's bytes as they arrive, cut anywhere: the items it
+/// produces do not depend on where the cuts fall. It never blocks an event
+/// waiting for more input (a CR ends a line at once; an LF that follows in
+/// the next chunk is swallowed), never re-scans bytes it has seen, and
+/// never holds more than its [`Limits`] allow.
+///
+/// One decoder follows one logical stream across reconnections: call
+/// [`finish`](Self::finish) when a connection's body ends, and the
+/// last-event-ID and `retry` value carry over to the next body.
+///
+/// ```
+/// use bedrock_sse_core::sse::{Decoder, Item};
+///
+/// let mut decoder = Decoder::new();
+/// let chunk: &[u8] = b"id: 1\nevent: progress\ndata: {\"progress\":0.5}\n\ndata: half";
+/// let mut rest = chunk;
+/// let mut types = Vec::new();
+/// while !rest.is_empty() {
+///     let step = decoder.decode(rest);
+///     rest = &rest[step.consumed..];
+///     match step.item {
+///         Some(Ok(Item::Event(event))) => types.push(event.event_type.to_owned()),
+///         Some(Ok(_)) => {}
+///         Some(Err(error)) => eprintln!("dropped an event: {error}"),
+///         None => break, // all consumed; wait for the next chunk
+///     }
+/// }
+/// assert_eq!(types, ["progress"]);
+/// assert!(decoder.in_event()); // "data: half" awaits its line end
+/// assert!(decoder.finish()); // the body ended: the partial event is dropped
+/// assert_eq!(decoder.last_event_id(), "1");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    limits: Limits,
+    /// A line begun in an earlier chunk, not yet ended.
+    line: Vec<u8>,
+    /// What to do with the rest of the current line.
+    line_mode: LineMode,
+    /// The previous chunk ended with a CR: a LF opening this one is its pair.
+    skip_lf: bool,
+    /// How many bytes of a leading BOM have been seen; `None` once decided.
+    bom_seen: Option<u8>,
+    /// The data buffer, when it is not borrowed from the current chunk.
+    data: String,
+    /// Whether the block has had a `data` field (the WHATWG data buffer is
+    /// then non-empty, even if every value was empty).
+    has_data: bool,
+    /// The event-type buffer, when it is not borrowed from the current chunk.
+    event_type: String,
+    /// The last-event-ID buffer, set by `id` fields.
+    id_buffer: String,
+    /// The id committed at the last blank line: the stream's last-event-ID.
+    last_id: String,
+    /// The latest valid `retry` value, in milliseconds.
+    retry: Option<u64>,
+    /// A field line has been seen since the last blank line.
+    in_block: bool,
+    /// The current block broke a limit: it dispatches nothing.
+    dropping: bool,
+    /// The previous call dispatched an event that borrowed our buffers;
+    /// clear them before touching anything.
+    dispatched: bool,
+    #[cfg(test)]
+    scanned: usize,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder {
+            limits: Limits::default(),
+            line: Vec::new(),
+            line_mode: LineMode::Normal,
+            skip_lf: false,
+            bom_seen: Some(0),
+            data: String::new(),
+            has_data: false,
+            event_type: String::new(),
+            id_buffer: String::new(),
+            last_id: String::new(),
+            retry: None,
+            in_block: false,
+            dropping: false,
+            dispatched: false,
+            #[cfg(test)]
+            scanned: 0,
+        }
+    }
+}
+
+/// How the bytes of the current line are treated until its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum LineMode {
+    /// Buffered in `line` (or borrowed, if the line lies inside a chunk).
+    #[default]
+    Normal,
+    /// A comment: skipped unbuffered.
+    Comment,
+    /// Too long: skipped unbuffered; the line is ignored.
+    Overlong,
+}
+
+/// The result of one [`Decoder::decode`] step.
+#[derive(Debug)]
+#[must_use = "`consumed` says where the next call must resume"]
+pub struct Decoded<'a> {
+    /// How many bytes of the input this step used. The next call must start
+    /// at `&input[consumed..]`.
+    pub consumed: usize,
+    /// What the step produced. `None` means the whole input was consumed
+    /// (`consumed == input.len()`) without completing anything: feed more.
+    pub item: Option<Result<Item<'a>, DecodeError>>,
+}
+
+/// Fields of the current block that borrow from the chunk being decoded.
+/// They never outlive one [`Decoder::decode`] call: before returning in the
+/// middle of a block they are copied into the decoder's own buffers.
+#[derive(Default)]
+struct Borrowed<'a> {
+    data: Option<&'a str>,
+    event_type: Option<&'a str>,
+}
+
+/// What processing one line asks the caller to do.
+enum Step {
+    Continue,
+    Dispatch,
+    Retry(u64),
+    Error(DecodeError),
+}
+
+impl Decoder {
+    /// A decoder with the default [`Limits`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A decoder with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Decoder {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// The limits this decoder enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The stream's last-event-ID: the value of the latest `id` field,
+    /// committed at the blank line that closed its block (whether or not that
+    /// block dispatched an event). Send it as `Last-Event-ID` on reconnect.
+    /// Empty if no id was ever set, or the server reset it with an empty `id`.
+    pub fn last_event_id(&self) -> &str {
+        &self.last_id
+    }
+
+    /// Sets the last-event-ID, e.g. to resume a stream saved elsewhere.
+    /// It is what events report until the stream sets another.
+    pub fn set_last_event_id(&mut self, id: &str) {
+        self.last_id.clear();
+        self.last_id.push_str(id);
+        self.id_buffer.clear();
+        self.id_buffer.push_str(id);
+    }
+
+    /// The latest valid `retry` value the stream sent, in milliseconds.
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// Whether the stream is inside an event: a field line or part of a line
+    /// has arrived since the last blank line. If the body ends now, that
+    /// partial event is lost.
+    pub fn in_event(&self) -> bool {
+        self.in_block || !self.line.is_empty() || self.line_mode != LineMode::Normal
+    }
+
+    /// Ends the current body. The unterminated event, if any, is discarded
+    /// (as the rules require) and `true` is returned. The last-event-ID and
+    /// `retry` value are kept, so the decoder is ready for the next
+    /// connection's body (which may begin with its own BOM).
+    pub fn finish(&mut self) -> bool {
+        let discarded = self.in_event();
+        let limits = self.limits;
+        let last_id = mem::take(&mut self.last_id);
+        let retry = self.retry;
+        // Keep the allocations: a reconnecting stream will need them again.
+        let mut line = mem::take(&mut self.line);
+        let mut data = mem::take(&mut self.data);
+        let mut event_type = mem::take(&mut self.event_type);
+        line.clear();
+        data.clear();
+        event_type.clear();
+        let mut id_buffer = mem::take(&mut self.id_buffer);
+        id_buffer.clear();
+        id_buffer.push_str(&last_id);
+        *self = Decoder {
+            limits,
+            line,
+            data,
+            event_type,
+            id_buffer,
+            last_id,
+            retry,
+            ..Decoder::default()
+        };
+        discarded
+    }
+
+    /// Decodes `input` until it yields one item or runs out.
+    ///
+    /// Returns how much of `input` was consumed and what, if anything, was
+    /// produced. Call again with `&input[consumed..]` until `item` is `None`,
+    /// then with the next chunk. An item borrows from `input` and from the
+    /// decoder, so it must be dropped before the next call.
+    ///
+    /// After a [`DecodeError`] the decoder stays usable: it drops the event
+    /// that broke the limit and resumes at the next blank line.
+    pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> Decoded<'a> {
+        if self.dispatched {
+            self.dispatched = false;
+            self.data.clear();
+            self.has_data = false;
+            self.event_type.clear();
+        }
+        let mut pos = 0;
+        if let Some(seen) = self.bom_seen {
+            match self.skip_bom(seen, input) {
+                Some(n) => pos = n,
+                None => {
+                    return Decoded {
+                        consumed: input.len(),
+                        item: None,
+                    };
+                }
+            }
+        }
+        if self.skip_lf && pos < input.len() {
+            self.skip_lf = false;
+            if input[pos] == b'\n' {
+                pos += 1;
+            }
+        }
+
+        let mut borrowed = Borrowed::default();
+        while pos < input.len() {
+            let rest = &input[pos..];
+            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
+                #[cfg(test)]
+                {
+                    self.scanned += rest.len();
+                }
+                let error = self.partial_line(rest);
+                self.keep_borrowed(borrowed);
+                return Decoded {
+                    consumed: input.len(),
+                    item: error.map(Err),
+                };
+            };
+            #[cfg(test)]
+            {
+                self.scanned += end + 1;
+            }
+            let line = &rest[..end];
+            let mut next = pos + end + 1;
+            if rest[end] == b'\r' {
+                match input.get(next) {
+                    Some(b'\n') => next += 1,
+                    Some(_) => {}
+                    None => self.skip_lf = true,
+                }
+            }
+            pos = next;
+
+            let step = match self.line_mode {
+                LineMode::Normal if self.line.is_empty() => self.line(line, &mut borrowed),
+                LineMode::Normal => {
+                    let mut whole = mem::take(&mut self.line);
+                    let step = if whole.len() + line.len() > self.limits.max_line {
+                        self.overlong()
+                    } else {
+                        whole.extend_from_slice(line);
+                        self.owned_line(&whole)
+                    };
+                    whole.clear();
+                    self.line = whole;
+                    step
+                }
+                LineMode::Comment => Step::Continue,
+                LineMode::Overlong => Step::Continue,
+            };
+            self.line_mode = LineMode::Normal;
+
+            match step {
+                Step::Continue => {}
+                Step::Dispatch => {
+                    self.dispatched = true;
+                    let this: &'a Decoder = self;
+                    let event = Event {
+                        event_type: borrowed.event_type.unwrap_or(if this.event_type.is_empty() {
+                            "message"
+                        } else {
+                            &this.event_type
+                        }),
+                        data: borrowed.data.unwrap_or(&this.data),
+                        id: &this.last_id,
+                    };
+                    return Decoded {
+                        consumed: pos,
+                        item: Some(Ok(Item::Event(event))),
+                    };
+                }
+                Step::Retry(ms) => {
+                    self.keep_borrowed(borrowed);
+                    return Decoded {
+                        consumed: pos,
+                        item: Some(Ok(Item::Retry(ms))),
+                    };
+                }
+                Step::Error(error) => {
+                    // The block is dropped: what it borrowed is not kept.
+                    return Decoded {
+                        consumed: pos,
+                        item: Some(Err(error)),
+                    };
+                }
+            }
+        }
+        self.keep_borrowed(borrowed);
+        Decoded {
+            consumed: input.len(),
+            item: None,
+        }
+    }
+
+    /// Decodes a whole chunk, calling `on_item` for every item in order.
+    ///
+    /// A convenience over [`decode`](Self::decode) for callers that can
+    /// handle items in a callback.
+    pub fn decode_each<F>(&mut self, mut input: &[u8], mut on_item: F)
+    where
+        F: FnMut(Result<Item<'_>, DecodeError>),
+    {
+        while !input.is_empty() {
+            let step = self.decode(input);
+            input = &input[step.consumed..];
+            match step.item {
+                Some(item) => on_item(item),
+                None => break,
+            }
+        }
+    }
+
+    /// Matches the start of the body against the BOM. Returns where content
+    /// starts in `input`, or `None` if all of `input` was a BOM prefix.
+    fn skip_bom(&mut self, seen: u8, input: &[u8]) -> Option<usize> {
+        let mut seen = usize::from(seen);
+        let mut pos = 0;
+        while seen < BOM.len() {
+            let Some(&byte) = input.get(pos) else {
+                // Hold the prefix as the start of a line, in case it is not
+                // a BOM after all.
+                self.line.extend_from_slice(input);
+                self.bom_seen = Some(seen as u8);
+                return None;
+            };
+            if byte != BOM[seen] {
+                // Not a BOM: the bytes held so far are content, and stay in
+                // `line` as the start of the first line.
+                self.bom_seen = None;
+                return Some(pos);
+            }
+            seen += 1;
+            pos += 1;
+        }
+        self.line.clear();
+        self.bom_seen = None;
+        Some(pos)
+    }
+
+    /// Takes the unterminated tail of a chunk into the line buffer.
+    fn partial_line(&mut self, tail: &[u8]) -> Option<DecodeError> {
+        match self.line_mode {
+            LineMode::Comment | LineMode::Overlong => None,
+            LineMode::Normal if self.line.is_empty() && tail.first() == Some(&b':') => {
+                self.line_mode = LineMode::Comment;
+                None
+            }
+            LineMode::Normal => {
+                if self.line.len() + tail.len() > self.limits.max_line {
+                    self.line.clear();
+                    self.line_mode = LineMode::Overlong;
+                    match self.overlong() {
+                        Step::Error(error) => Some(error),
+                        _ => None,
+                    }
+                } else {
+                    self.line.extend_from_slice(tail);
+                    None
+                }
+            }
+        }
+    }
+
+    /// A line too long to keep: it is ignored, and its block dropped.
+    fn overlong(&mut self) -> Step {
+        self.in_block = true;
+        self.drop_block(Limit::Line, self.limits.max_line)
+    }
+
+    fn drop_block(&mut self, which: Limit, limit: usize) -> Step {
+        self.dropping = true;
+        self.data.clear();
+        self.has_data = false;
+        self.event_type.clear();
+        Step::Error(DecodeError::LimitExceeded { which, limit })
+    }
+
+    /// Copies what the block borrows from the current chunk into the
+    /// decoder's buffers, before the chunk goes away.
+    fn keep_borrowed(&mut self, borrowed: Borrowed<'_>) {
+        if let Some(data) = borrowed.data {
+            self.data.push_str(data);
+        }
+        if let Some(event_type) = borrowed.event_type {
+            self.event_type.clear();
+            self.event_type.push_str(event_type);
+        }
+    }
+
+    /// Processes a line that lies inside the current chunk, borrowing from it
+    /// where it can.
+    fn line<'a>(&mut self, line: &'a [u8], borrowed: &mut Borrowed<'a>) -> Step {
+        if line.len() > self.limits.max_line && line.first() != Some(&b':') {
+            return self.overlong();
+        }
+        let Some((name, value)) = self.field(line) else {
+            return self.blank_or_comment(line);
+        };
+        match name {
+            b"data" if !self.dropping => {
+                let value = utf8_lossy(value);
+                let sep = usize::from(self.has_data);
+                let held = borrowed.data.map_or(self.data.len(), str::len);
+                if held + sep + value.len() > self.limits.max_data {
+                    borrowed.data = None;
+                    return self.drop_block(Limit::Data, self.limits.max_data);
+                }
+                match (self.has_data, borrowed.data.take(), value) {
+                    (false, _, Cow::Borrowed(value)) => borrowed.data = Some(value),
+                    (_, first, value) => {
+                        if let Some(first) = first {
+                            self.data.push_str(first);
+                        }
+                        if self.has_data {
+                            self.data.push('\n');
+                        }
+                        self.data.push_str(&value);
+                    }
+                }
+                self.has_data = true;
+                Step::Continue
+            }
+            b"event" if !self.dropping => {
+                if value.len() > self.limits.max_event_type {
+                    borrowed.event_type = None;
+                    return self.drop_block(Limit::EventType, self.limits.max_event_type);
+                }
+                match utf8_lossy(value) {
+                    Cow::Borrowed(value) => borrowed.event_type = Some(value),
+                    Cow::Owned(value) => {
+                        borrowed.event_type = None;
+                        self.event_type = value;
+                    }
+                }
+                Step::Continue
+            }
+            _ => self.control_field(name, value),
+        }
+    }
+
+    /// Processes a line assembled in the decoder's own buffer.
+    fn owned_line(&mut self, line: &[u8]) -> Step {
+        let Some((name, value)) = self.field(line) else {
+            return self.blank_or_comment(line);
+        };
+        match name {
+            b"data" if !self.dropping => {
+                let value = utf8_lossy(value);
+                let sep = usize::from(self.has_data);
+                if self.data.len() + sep + value.len() > self.limits.max_data {
+                    return self.drop_block(Limit::Data, self.limits.max_data);
+                }
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(&value);
+                self.has_data = true;
+                Step::Continue
+            }
+            b"event" if !self.dropping => {
+                if value.len() > self.limits.max_event_type {
+                    return self.drop_block(Limit::EventType, self.limits.max_event_type);
+                }
+                self.event_type.clear();
+                self.event_type.push_str(&utf8_lossy(value));
+                Step::Continue
+            }
+            _ => self.control_field(name, value),
+        }
+    }
+
+    /// Splits a field line into name and value; `None` for a blank line or
+    /// a comment. Marks the block as begun.
+    fn field<'l>(&mut self, line: &'l [u8]) -> Option<(&'l [u8], &'l [u8])> {
+        if line.is_empty() || line[0] == b':' {
+            return None;
+        }
+        self.in_block = true;
+        Some(match memchr::memchr(b':', line) {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &[][..]),
+        })
+    }
+
+    fn blank_or_comment(&mut self, line: &[u8]) -> Step {
+        if !line.is_empty() {
+            return Step::Continue; // a comment
+        }
+        // Blank line: commit the id, then dispatch if there is data.
+        if self.in_block && self.last_id != self.id_buffer {
+            self.last_id.clear();
+            self.last_id.push_str(&self.id_buffer);
+        }
+        self.in_block = false;
+        if self.dropping || !self.has_data {
+            self.dropping = false;
+            self.data.clear();
+            self.has_data = false;
+            self.event_type.clear();
+            return Step::Continue;
+        }
+        Step::Dispatch
+    }
+
+    /// `id`, `retry` and ignored fields: they mean the same wherever the line
+    /// lives, and `id`/`retry` are honoured even in a dropped block because
+    /// they describe the stream, not the event.
+    fn control_field(&mut self, name: &[u8], value: &[u8]) -> Step {
+        match name {
+            b"id" => {
+                if value.contains(&0) {
+                    return Step::Continue;
+                }
+                if value.len() > self.limits.max_id {
+                    return self.drop_block(Limit::Id, self.limits.max_id);
+                }
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&utf8_lossy(value));
+                Step::Continue
+            }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |ms, digit| {
+                    ms.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
+                });
+                self.retry = Some(ms);
+                Step::Retry(ms)
+            }
+            _ => Step::Continue,
+        }
+    }
+}
+
+fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec;
+
+    fn collect(decoder: &mut Decoder, chunks: &[&[u8]]) -> Vec<String> {
+        let mut out = Vec::new();
+        for chunk in chunks {
+            decoder.decode_each(chunk, |item| {
+                out.push(match item {
+                    Ok(Item::Event(e)) => format!("{}|{}|{}", e.event_type, e.data, e.id),
+                    Ok(Item::Retry(ms)) => format!("retry {ms}"),
+                    Err(e) => format!("error {e:?}"),
+                })
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn borrows_an_event_inside_the_chunk() {
+        let mut decoder = Decoder::new();
+        let input = b"event: a\ndata: b\n\n";
+        let step = decoder.decode(input);
+        let Some(Ok(Item::Event(event))) = step.item else {
+            panic!("no event: {step:?}");
+        };
+        let range = input.as_ptr_range();
+        assert!(range.contains(&event.data.as_ptr()));
+        assert!(range.contains(&event.event_type.as_ptr()));
+        assert_eq!(step.consumed, input.len());
+    }
+
+    #[test]
+    fn a_cr_at_chunk_end_dispatches_at_once() {
+        let mut decoder = Decoder::new();
+        let out = collect(&mut decoder, &[b"data: x\r\r"]);
+        assert_eq!(out, ["message|x|"]);
+        // The LF that completes the CRLF arrives later and is swallowed.
+        let out = collect(&mut decoder, &[b"\ndata: y\n\n"]);
+        assert_eq!(out, ["message|y|"]);
+    }
+
+    #[test]
+    fn every_byte_is_scanned_once_under_one_byte_chunks() {
+        let mut line = vec![b'a'; 1 << 20];
+        line.splice(0..0, *b"data: ");
+        line.extend_from_slice(b"\n\n");
+        let mut decoder = Decoder::new();
+        let mut events = 0;
+        for byte in line.chunks(1) {
+            decoder.decode_each(byte, |item| {
+                if let Ok(Item::Event(e)) = item {
+                    assert_eq!(e.data.len(), 1 << 20);
+                    events += 1;
+                }
+            });
+        }
+        assert_eq!(events, 1);
+        assert_eq!(decoder.scanned, line.len());
+    }
+}
