@@ -1,1 +1,52 @@
-fn main() {}
+//! `bedrock-sse`: the command-line face of the bedrock-sse toolkit.
+//!
+//! Exit codes are a public contract (see README.md, "Exit codes"):
+//! 0 success, 1 the stream broke a rule or limit, 2 bad usage, 3 I/O error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode;
+
+/// Consume, inspect and serve Bedrock job streams (Server-Sent Events).
+#[derive(Debug, Parser)]
+#[command(name = "bedrock-sse", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 the stream broke a limit or rule, \
+2 bad usage, 3 I/O error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode a captured event stream into JSON Lines, one item per line.
+    Decode(decode::Args),
+}
+
+/// The process exit codes, stable for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Everything went as asked.
+    Success = 0,
+    /// The stream broke a limit or a protocol rule.
+    Stream = 1,
+    /// Reading input or writing output failed.
+    Io = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode(args) => decode::run(args).into(),
+    }
+}
