@@ -315,11 +315,13 @@ impl Decoder {
                     self.dispatched = true;
                     let this: &'a Decoder = self;
                     let event = Event {
-                        event_type: borrowed.event_type.unwrap_or(if this.event_type.is_empty() {
-                            "message"
-                        } else {
-                            &this.event_type
-                        }),
+                        // An empty `event:` in this chunk also means `message`.
+                        event_type: match borrowed.event_type {
+                            Some("") => "message",
+                            Some(event_type) => event_type,
+                            None if this.event_type.is_empty() => "message",
+                            None => &this.event_type,
+                        },
                         data: borrowed.data.unwrap_or(&this.data),
                         id: &this.last_id,
                     };
@@ -383,8 +385,10 @@ impl Decoder {
                 return None;
             };
             if byte != BOM[seen] {
-                // Not a BOM: the bytes held so far are content, and stay in
-                // `line` as the start of the first line.
+                // Not a BOM: the prefix matched so far, in this chunk or
+                // earlier ones, is content: the start of the first line.
+                self.line.clear();
+                self.line.extend_from_slice(&BOM[..seen]);
                 self.bom_seen = None;
                 return Some(pos);
             }
@@ -453,7 +457,13 @@ impl Decoder {
             return self.overlong();
         }
         let Some((name, value)) = self.field(line) else {
-            return self.blank_or_comment(line);
+            let step = self.blank_or_comment(line);
+            if line.is_empty() && matches!(step, Step::Continue) {
+                // A blank line that dispatched nothing cleared the block,
+                // including what it borrowed (an `event` type).
+                *borrowed = Borrowed::default();
+            }
+            return step;
         };
         match name {
             b"data" if !self.dropping => {
@@ -582,7 +592,8 @@ impl Decoder {
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = value.iter().fold(0u64, |ms, digit| {
-                    ms.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
+                    ms.saturating_mul(10)
+                        .saturating_add(u64::from(digit - b'0'))
                 });
                 self.retry = Some(ms);
                 Step::Retry(ms)

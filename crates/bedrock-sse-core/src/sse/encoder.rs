@@ -172,7 +172,11 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         let current = rest?;
         match line_break(current) {
             Some(end) => {
-                let skip = if current[end..].starts_with("\r\n") { 2 } else { 1 };
+                let skip = if current[end..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
                 rest = Some(&current[end + skip..]);
                 Some(&current[..end])
             }
@@ -191,7 +195,9 @@ mod tests {
     #[test]
     fn splits_data_at_every_kind_of_line_break() {
         let mut out = Vec::new();
-        Encoder::new().event(&mut out, None, None, "a\nb\r\nc\rd\n").unwrap();
+        Encoder::new()
+            .event(&mut out, None, None, "a\nb\r\nc\rd\n")
+            .unwrap();
         assert_eq!(out, b"data: a\ndata: b\ndata: c\ndata: d\ndata\n\n");
     }
 
@@ -217,7 +223,9 @@ mod tests {
     #[test]
     fn writes_every_line_ending() {
         let mut out = Vec::new();
-        Encoder::with_line_ending(LineEnding::CrLf).event(&mut out, Some("e"), None, "x").unwrap();
+        Encoder::with_line_ending(LineEnding::CrLf)
+            .event(&mut out, Some("e"), None, "x")
+            .unwrap();
         assert_eq!(out, b"event: e\r\ndata: x\r\n\r\n");
     }
 }
