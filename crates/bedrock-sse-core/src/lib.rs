@@ -5,6 +5,9 @@
 //!
 //! * [`sse`]: the Server-Sent Events wire format. A WHATWG-conformant,
 //!   zero-copy, bounded [`sse::Decoder`] and an [`sse::Encoder`].
+//! * [`job`]: typed job events ([`job::JobEvent`]) and the [`job::Watch`]
+//!   session machine that follows one job to its end across reconnects.
+//! * [`api`]: the API's problem-JSON errors, credentials, version and base URL.
 //!
 //! The crate is `#![no_std]` and needs only `alloc`. It does no I/O, reads no
 //! clock and spawns nothing: drivers hand it bytes (and, for the session
@@ -30,4 +33,6 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod api;
+pub mod job;
 pub mod sse;

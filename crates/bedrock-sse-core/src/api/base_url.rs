@@ -1,0 +1,170 @@
+//! Where the API lives, and the stream URL of a job.
+
+use alloc::string::String;
+
+/// The API's base URL: `https://api.bedrock.cv` unless you point it at a
+/// simulator or a proxy. A path prefix is kept; trailing slashes are not
+/// significant.
+///
+/// ```
+/// use bedrock_sse_core::api::BaseUrl;
+///
+/// let base = BaseUrl::parse("http://127.0.0.1:8080/proxy/bedrock/").unwrap();
+/// assert_eq!(base.stream_url("job 1/..?"), "http://127.0.0.1:8080/proxy/bedrock/jobs/job%201%2F..%3F/stream");
+/// assert_eq!(BaseUrl::default().stream_url(".."), "https://api.bedrock.cv/jobs/%2E%2E/stream");
+/// assert!(BaseUrl::parse("api.bedrock.cv").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl(String);
+
+/// A base URL this crate cannot build requests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaseUrlError {
+    /// Not `http://` or `https://`.
+    #[error("base URL must start with http:// or https://")]
+    Scheme,
+    /// Nothing after the scheme.
+    #[error("base URL has no host")]
+    NoHost,
+    /// A query or fragment would end up before the `/jobs/...` path.
+    #[error("base URL must not have a query (?) or fragment (#)")]
+    QueryOrFragment,
+    /// Whitespace or a control character.
+    #[error("base URL contains whitespace or a control character at byte {index}")]
+    BadByte {
+        /// Its position.
+        index: usize,
+    },
+}
+
+impl BaseUrl {
+    /// The production API.
+    pub const DEFAULT: &'static str = "https://api.bedrock.cv";
+
+    /// Checks and normalises (drops trailing slashes) a base URL.
+    pub fn parse(url: &str) -> Result<BaseUrl, BaseUrlError> {
+        if let Some(index) = url.bytes().position(|b| b <= b' ' || b == 0x7f) {
+            return Err(BaseUrlError::BadByte { index });
+        }
+        let rest = strip_prefix_ci(url, "https://")
+            .or_else(|| strip_prefix_ci(url, "http://"))
+            .ok_or(BaseUrlError::Scheme)?;
+        if rest.contains(['?', '#']) {
+            return Err(BaseUrlError::QueryOrFragment);
+        }
+        if rest.split('/').next().is_none_or(str::is_empty) {
+            return Err(BaseUrlError::NoHost);
+        }
+        Ok(BaseUrl(url.trim_end_matches('/').into()))
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `{base}/jobs/{job_id}/stream`, with the job id percent-encoded as one
+    /// path segment (so `/`, `?`, `#`, `%` and the dot segments `.` and `..`
+    /// cannot change the path).
+    pub fn stream_url(&self, job_id: &str) -> String {
+        let mut url = String::with_capacity(self.0.len() + job_id.len() + 14);
+        url.push_str(&self.0);
+        url.push_str("/jobs/");
+        push_segment(&mut url, job_id);
+        url.push_str("/stream");
+        url
+    }
+}
+
+impl Default for BaseUrl {
+    fn default() -> Self {
+        BaseUrl(Self::DEFAULT.into())
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, and the
+/// dots of a segment made only of dots.
+fn push_segment(url: &mut String, segment: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let all_dots = segment.bytes().all(|b| b == b'.');
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && !all_dots)
+        {
+            url.push(char::from(b));
+        } else {
+            url.push('%');
+            url.push(char::from(HEX[usize::from(b >> 4)]));
+            url.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_and_without_slashes_and_prefixes() {
+        for (base, want) in [
+            (
+                "https://api.bedrock.cv",
+                "https://api.bedrock.cv/jobs/job_01JABCD123/stream",
+            ),
+            (
+                "https://api.bedrock.cv/",
+                "https://api.bedrock.cv/jobs/job_01JABCD123/stream",
+            ),
+            (
+                "HTTP://h:1/v1//",
+                "HTTP://h:1/v1/jobs/job_01JABCD123/stream",
+            ),
+            ("http://h/a/b", "http://h/a/b/jobs/job_01JABCD123/stream"),
+        ] {
+            assert_eq!(
+                BaseUrl::parse(base).unwrap().stream_url("job_01JABCD123"),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn encodes_the_segment() {
+        let base = BaseUrl::default();
+        assert_eq!(
+            base.stream_url("a.b~c"),
+            "https://api.bedrock.cv/jobs/a.b~c/stream"
+        );
+        assert_eq!(
+            base.stream_url("."),
+            "https://api.bedrock.cv/jobs/%2E/stream"
+        );
+        assert_eq!(
+            base.stream_url("é%"),
+            "https://api.bedrock.cv/jobs/%C3%A9%25/stream"
+        );
+        assert_eq!(base.stream_url(""), "https://api.bedrock.cv/jobs//stream");
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(BaseUrl::parse("ftp://x"), Err(BaseUrlError::Scheme));
+        assert_eq!(BaseUrl::parse("https://"), Err(BaseUrlError::NoHost));
+        assert_eq!(BaseUrl::parse("https:///x"), Err(BaseUrlError::NoHost));
+        assert_eq!(
+            BaseUrl::parse("https://h/?a=1"),
+            Err(BaseUrlError::QueryOrFragment)
+        );
+        assert_eq!(
+            BaseUrl::parse("https://h/ x"),
+            Err(BaseUrlError::BadByte { index: 10 })
+        );
+        assert_eq!(BaseUrl::parse("h"), Err(BaseUrlError::Scheme));
+    }
+}

@@ -1,0 +1,161 @@
+//! How a request proves who it is.
+
+use alloc::string::String;
+use core::fmt;
+
+/// An API key and where to send it. Neither `Debug` nor `Display` ever
+/// shows the key.
+///
+/// ```
+/// use bedrock_sse_core::api::Credentials;
+///
+/// let creds = Credentials::bearer("sk_secret").unwrap();
+/// assert_eq!(format!("{creds:?}"), "Credentials::Bearer(<redacted>)");
+/// assert_eq!(creds.to_string(), "Bearer <redacted>");
+/// let (name, value) = creds.header();
+/// assert_eq!((name, value.as_str()), ("authorization", "Bearer sk_secret"));
+///
+/// assert!(Credentials::api_key("sk_\r\nX-Evil: 1").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// `Authorization: Bearer <key>` (preferred by the docs).
+    Bearer(Secret),
+    /// `X-API-Key: <key>`.
+    ApiKey(Secret),
+}
+
+/// A key that is never printed. Compare and send it; do not log it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The key itself, to put on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A value that cannot be sent in an HTTP header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidHeaderValue {
+    /// Empty: the server would reject it; check where the value comes from
+    /// (an unset environment variable?).
+    #[error("{what} is empty")]
+    Empty {
+        /// What the value is, e.g. "API key".
+        what: &'static str,
+    },
+    /// A line break or control character (never shown, as the value may be
+    /// secret): remove trailing newlines read from files.
+    #[error("{what} has a control character or non-ASCII byte at byte {index}")]
+    BadByte {
+        /// What the value is.
+        what: &'static str,
+        /// Its position.
+        index: usize,
+    },
+}
+
+pub(crate) fn checked(what: &'static str, value: &str) -> Result<(), InvalidHeaderValue> {
+    if value.is_empty() {
+        return Err(InvalidHeaderValue::Empty { what });
+    }
+    super::header_safe(value).map_err(|index| InvalidHeaderValue::BadByte { what, index })
+}
+
+impl Credentials {
+    /// `Authorization: Bearer <key>`.
+    pub fn bearer(key: impl Into<String>) -> Result<Self, InvalidHeaderValue> {
+        let key = key.into();
+        checked("API key", &key)?;
+        Ok(Credentials::Bearer(Secret(key)))
+    }
+
+    /// `X-API-Key: <key>`.
+    pub fn api_key(key: impl Into<String>) -> Result<Self, InvalidHeaderValue> {
+        let key = key.into();
+        checked("API key", &key)?;
+        Ok(Credentials::ApiKey(Secret(key)))
+    }
+
+    /// The header to send: lower-case name and value (which contains the key:
+    /// mark it sensitive in your HTTP client).
+    pub fn header(&self) -> (&'static str, String) {
+        match self {
+            Credentials::Bearer(key) => ("authorization", alloc::format!("Bearer {}", key.0)),
+            Credentials::ApiKey(key) => ("x-api-key", key.0.clone()),
+        }
+    }
+
+    /// The key.
+    pub fn secret(&self) -> &Secret {
+        match self {
+            Credentials::Bearer(key) | Credentials::ApiKey(key) => key,
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Credentials::Bearer(_) => "Credentials::Bearer(<redacted>)",
+            Credentials::ApiKey(_) => "Credentials::ApiKey(<redacted>)",
+        })
+    }
+}
+
+impl fmt::Display for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Credentials::Bearer(_) => "Bearer <redacted>",
+            Credentials::ApiKey(_) => "X-API-Key <redacted>",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn never_shows_the_key() {
+        for c in [
+            Credentials::bearer("sk_zzz").unwrap(),
+            Credentials::api_key("sk_zzz").unwrap(),
+        ] {
+            assert!(!format!("{c:?}{c}{:?}", c.secret()).contains("sk_zzz"));
+            assert_eq!(c.secret().expose(), "sk_zzz");
+        }
+        assert_eq!(
+            Credentials::api_key("k").unwrap().header(),
+            ("x-api-key", "k".into())
+        );
+    }
+
+    #[test]
+    fn rejects_unsendable_keys_without_echoing_them() {
+        let e = Credentials::bearer("sk_abc\n").unwrap_err();
+        assert_eq!(
+            e,
+            InvalidHeaderValue::BadByte {
+                what: "API key",
+                index: 6
+            }
+        );
+        assert!(!format!("{e}").contains("sk_abc"));
+        assert_eq!(
+            Credentials::bearer("").unwrap_err(),
+            InvalidHeaderValue::Empty { what: "API key" }
+        );
+        assert!(Credentials::bearer("sk_é").is_err());
+    }
+}
