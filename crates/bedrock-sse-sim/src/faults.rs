@@ -1,0 +1,112 @@
+//! Fault injection: the ways a real network, proxy or server misbehaves,
+//! on demand, so that clients can be tested against each of them.
+//!
+//! Faults are set per job (in its [`JobScript`](crate::JobScript), applied
+//! to every connection to it) or per connection (with
+//! [`RunningSim::inject`](crate::RunningSim::inject), consumed by the next
+//! connection to the job, in place of the job's own faults).
+
+use bedrock_sse_core::sse::LineEnding;
+use serde::Deserialize;
+
+/// Misbehaviours to apply to a stream. The default is none.
+///
+/// They combine: a CRLF stream sent one byte at a time and dropped after
+/// 100 bytes is a valid setting.
+///
+/// ```
+/// use bedrock_sse_sim::{Faults, Newline};
+///
+/// let faults = Faults {
+///     newline: Newline::CrLf,
+///     bom: true,
+///     drop_after_events: Some(2),
+///     ..Faults::default()
+/// };
+/// assert!(!faults.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Abort the connection (without the chunked terminator, as a dropped
+    /// TCP connection looks) once this many body bytes have been sent.
+    pub drop_after_bytes: Option<usize>,
+    /// Abort the connection right after this many events (heartbeats do not
+    /// count).
+    pub drop_after_events: Option<usize>,
+    /// After this many events, send nothing more, not even heartbeats, and
+    /// ignore the connection cap: the socket stays open until the client
+    /// gives up or the simulator shuts down.
+    pub stall_after_events: Option<usize>,
+    /// Write the body one byte per write.
+    pub byte_at_a_time: bool,
+    /// The line end used for every line.
+    pub newline: Newline,
+    /// Begin the body with a UTF-8 byte-order mark.
+    pub bom: bool,
+    /// Replace the data of this connection's n-th event (from 0) with
+    /// truncated, malformed JSON. The event keeps its id and type.
+    pub malformed_event: Option<usize>,
+    /// Answer 200 with `text/html` (a proxy's login page) instead of the
+    /// event stream.
+    pub wrong_content_type: bool,
+    /// Answer with a 5xx status instead of streaming.
+    pub server_errors: Option<ServerErrors>,
+}
+
+impl Faults {
+    /// Whether no fault is set.
+    pub fn is_none(&self) -> bool {
+        *self == Faults::default()
+    }
+}
+
+/// 5xx answers for a job's first attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerErrors {
+    /// How many attempts fail. As a job's fault: the job's first `attempts`
+    /// stream requests (counted over all connections, after auth). As a
+    /// per-connection fault: that connection fails if this is not zero.
+    pub attempts: u32,
+    /// The status sent, 500 to 599 (default 503).
+    #[serde(default = "service_unavailable")]
+    pub status: u16,
+}
+
+fn service_unavailable() -> u16 {
+    503
+}
+
+impl ServerErrors {
+    /// `503 Service Unavailable` for the first `attempts` attempts.
+    pub const fn unavailable(attempts: u32) -> Self {
+        ServerErrors {
+            attempts,
+            status: 503,
+        }
+    }
+}
+
+/// The line end written, a serializable mirror of the core's [`LineEnding`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Newline {
+    /// `\n`, what servers normally write.
+    #[default]
+    Lf,
+    /// `\r\n`.
+    CrLf,
+    /// `\r` alone.
+    Cr,
+}
+
+impl From<Newline> for LineEnding {
+    fn from(newline: Newline) -> Self {
+        match newline {
+            Newline::Lf => LineEnding::Lf,
+            Newline::CrLf => LineEnding::CrLf,
+            Newline::Cr => LineEnding::Cr,
+        }
+    }
+}
