@@ -186,18 +186,86 @@ pub(crate) const TOKENS: &[&[u8]] = &[
     b"message",
 ];
 
-/// A generated stream of `1..=max_tokens` tokens.
-pub(crate) fn stream(rng: &mut Rng, max_tokens: usize) -> Vec<u8> {
-    let n = 1 + rng.below(max_tokens);
+const NAMES: &[&[u8]] = &[
+    b"data",
+    b"data",
+    b"data",
+    b"event",
+    b"event",
+    b"id",
+    b"id",
+    b"retry",
+    b"",
+    b":",
+    b"Data",
+    b"dat",
+    b"event ",
+    b"\xEF\xBB\xBF",
+    b"\xEF\xBB",
+    b"x",
+];
+const SEPARATORS: &[&[u8]] = &[b"", b":", b": ", b": ", b":  "];
+const VALUES: &[&[u8]] = &[
+    b"",
+    b"a",
+    b"a",
+    b"5",
+    b"12",
+    b" ",
+    b"\0",
+    b"+5",
+    b"5x",
+    b"\xFF",
+    b"\xC3",
+    b"\xC3\xA9",
+    b"\xEF\xBB\xBF",
+    b":",
+    b"message",
+    b"\xF0\x9F\x98",
+    b"\r",
+];
+const ENDS: &[&[u8]] = &[b"\n", b"\n", b"\r", b"\r\n"];
+
+/// One piece of a generated stream, chosen by six numbers: mostly whole
+/// lines (a blank line, or a field name, separator, values and line end
+/// drawn from what the rules treat specially), sometimes a raw token, so
+/// that both well-formed blocks and arbitrary byte soup come up.
+pub(crate) fn piece(k: [u8; 6]) -> Vec<u8> {
+    let pick = |list: &[&'static [u8]], n: u8| list[usize::from(n) % list.len()];
+    let end = pick(ENDS, k[5]);
+    match k[0] % 16 {
+        0..=3 => end.to_vec(),
+        4 => [
+            b"retry: ",
+            pick(&[b"5", b"12", b"0", b"99999999999999999999999"], k[1]),
+            end,
+        ]
+        .concat(),
+        5..=12 => [
+            pick(NAMES, k[1]),
+            pick(SEPARATORS, k[2]),
+            pick(VALUES, k[3]),
+            pick(VALUES, k[4] / 2),
+            end,
+        ]
+        .concat(),
+        _ => pick(TOKENS, k[1]).to_vec(),
+    }
+}
+
+/// A generated stream of `1..=max_pieces` pieces (see [`piece`]).
+pub(crate) fn stream(rng: &mut Rng, max_pieces: usize) -> Vec<u8> {
+    let n = 1 + rng.below(max_pieces);
     let mut out = Vec::new();
     for _ in 0..n {
-        out.extend_from_slice(TOKENS[rng.below(TOKENS.len())]);
+        let k = rng.next_u64().to_le_bytes();
+        out.extend_from_slice(&piece([k[0], k[1], k[2], k[3], k[4], k[5]]));
     }
     out
 }
 
 /// Random cut offsets into an input of `len` bytes (repeats allowed).
 pub(crate) fn random_cuts(rng: &mut Rng, len: usize) -> Vec<usize> {
-    let n = rng.below(8);
+    let n = rng.below(12);
     (0..n).map(|_| rng.below(len + 1)).collect()
 }
