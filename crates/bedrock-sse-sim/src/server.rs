@@ -35,6 +35,8 @@ pub const DEFAULT_KEY: &str = "sk_demo";
 /// only one accepted unless more are configured.
 pub const DEFAULT_API_VERSION: &str = "2026-01-01";
 
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Entry point: [`Simulator::builder`].
 #[derive(Debug)]
 pub struct Simulator;
@@ -57,6 +59,7 @@ impl Simulator {
             rate_limit: Some(RateLimit::per_minute(300)),
             api_versions: vec![DEFAULT_API_VERSION.into()],
             log_capacity: 10_000,
+            wall_origin: None,
         }
     }
 }
@@ -91,6 +94,7 @@ pub struct SimulatorBuilder {
     rate_limit: Option<RateLimit>,
     api_versions: Vec<String>,
     log_capacity: usize,
+    wall_origin: Option<SystemTime>,
 }
 
 impl SimulatorBuilder {
@@ -169,6 +173,15 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Pretends the simulator started at this wall-clock time: event
+    /// timestamps count from it (plus the real time elapsed since start).
+    /// With [`JobStart::Launch`] jobs this makes every byte of a stream
+    /// reproducible.
+    pub fn wall_clock_origin(mut self, origin: SystemTime) -> Self {
+        self.wall_origin = Some(origin);
+        self
+    }
+
     /// Checks the configuration, binds, and starts serving on the current
     /// tokio runtime.
     pub async fn start(self) -> Result<RunningSim, SimError> {
@@ -210,7 +223,7 @@ impl SimulatorBuilder {
         let keys: Vec<ApiKey> = keys.into_iter().map(ApiKey::new).collect();
 
         let launched = Instant::now();
-        let launched_wall = SystemTime::now();
+        let launched_wall = self.wall_origin.unwrap_or_else(SystemTime::now);
         let mut jobs = HashMap::new();
         let mut order = Vec::new();
         for script in &self.scenario.jobs {
@@ -230,6 +243,7 @@ impl SimulatorBuilder {
                 script.id.clone(),
                 Arc::new(Job {
                     allowed,
+                    epoch: (launched, launched_wall),
                     started,
                     current: watch::Sender::new(Arc::new(timeline)),
                     attempts: AtomicU32::new(0),
@@ -405,16 +419,25 @@ impl RunningSim {
     }
 
     /// Stops accepting connections, ends every open stream cleanly, and
-    /// waits for the server to finish.
+    /// waits for the server to finish: at most 5 s, because a client that
+    /// stopped reading can hold its connection open indefinitely (after
+    /// that the server task is aborted).
     pub async fn shutdown(mut self) -> Result<(), SimError> {
         self.shutdown.send_replace(true);
-        match self.server.take() {
-            Some(server) => match server.await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(error)) => Err(SimError::Serve(error)),
-                Err(_) => Err(SimError::ServerTask),
-            },
-            None => Ok(()),
+        let Some(mut server) = self.server.take() else {
+            return Ok(());
+        };
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(SimError::Serve(error)),
+            Ok(Err(_)) => Err(SimError::ServerTask),
+            Err(_) => {
+                tracing::warn!(
+                    "connections still open {SHUTDOWN_GRACE:?} after shutdown; aborting"
+                );
+                server.abort();
+                Ok(())
+            }
         }
     }
 }
@@ -429,6 +452,8 @@ impl Drop for RunningSim {
 struct Job {
     /// Indices into the configured keys; `None` allows all.
     allowed: Option<Vec<usize>>,
+    /// The simulator's start, in both clocks.
+    epoch: (Instant, SystemTime),
     started: OnceLock<(Instant, SystemTime)>,
     /// The timeline in force (a cancel replaces it).
     current: watch::Sender<Arc<Timeline>>,
@@ -439,9 +464,13 @@ struct Job {
 
 impl Job {
     fn start_clock(&self) -> (Instant, SystemTime) {
-        *self
-            .started
-            .get_or_init(|| (Instant::now(), SystemTime::now()))
+        *self.started.get_or_init(|| {
+            let now = Instant::now();
+            (
+                now,
+                self.epoch.1 + now.saturating_duration_since(self.epoch.0),
+            )
+        })
     }
 }
 
