@@ -6,6 +6,7 @@ mod base_url;
 mod credentials;
 mod error;
 mod rate_limit;
+pub(crate) use rate_limit::parse_u64;
 mod version;
 
 pub use base_url::{BaseUrl, BaseUrlError};

@@ -13,11 +13,11 @@ mod event;
 mod progress;
 mod raw;
 mod status;
-// pub mod watch;
+pub mod watch;
 
 pub use data::{JobData, JobError};
 pub use event::{EventKind, JobEvent, MalformedEvent, OwnedJobEvent, Parsed, parse_event};
 pub use progress::Progress;
 pub use raw::RawJson;
 pub use status::JobStatus;
-// pub use watch::Watch;
+pub use watch::Watch;

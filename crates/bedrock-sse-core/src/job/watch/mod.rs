@@ -1,0 +1,86 @@
+//! [`Watch`]: the Sans-IO session that follows one job to its end.
+//!
+//! The watch decides everything (what to request, what a response means,
+//! when to reconnect and how long to wait, which events are new, when the
+//! job is over); the driver only moves bytes and keeps a timer. Inputs are
+//! `handle_*` calls carrying the current [`Instant`]; outputs are polled:
+//! [`poll_action`](Watch::poll_action) (connect / close / done),
+//! [`poll_event`](Watch::poll_event), [`poll_timeout`](Watch::poll_timeout)
+//! and [`poll_outcome`](Watch::poll_outcome). The state diagram, the
+//! exactly-once rule and the reconnect rules are in `ARCHITECTURE.md`
+//! ("Watch state machine").
+//!
+//! A whole driver loop, here against a fake server and a fake clock (a real
+//! driver does the same with an HTTP client and a timer):
+//!
+//! ```
+//! use core::time::Duration;
+//! use bedrock_sse_core::job::watch::{Action, Instant, Outcome, Watch, WatchConfig, WatchEvent};
+//!
+//! // Two connections: the server rotates the first one, then replays the
+//! // current state (which the watch suppresses) and finishes.
+//! let mut bodies = vec![
+//!     &b"event: status\ndata: {\"job_id\":\"job_1\",\"status\":\"RUNNING\"}\n\n: heartbeat\n\n\
+//!        event: progress\ndata: {\"job_id\":\"job_1\",\"progress\":0.5}\n\n"[..],
+//!     &b"event: status\ndata: {\"job_id\":\"job_1\",\"status\":\"RUNNING\"}\n\n\
+//!        event: completed\ndata: {\"job_id\":\"job_1\",\"status\":\"COMPLETED\",\"results\":{\"n\":1}}\n\n"[..],
+//! ]
+//! .into_iter();
+//!
+//! let mut now = Instant::ZERO;
+//! let mut watch = Watch::new(WatchConfig::new("job_1").unwrap(), now, 0x5eed);
+//! let mut delivered = Vec::new();
+//! let outcome = loop {
+//!     while let Some(action) = watch.poll_action() {
+//!         match action {
+//!             Action::Connect(request) => {
+//!                 assert!(request.url().ends_with("/jobs/job_1/stream"));
+//!                 // "Send" the request; the fake server answers at once.
+//!                 watch.handle_response(now, 200, [("Content-Type", "text/event-stream")]);
+//!                 let body = bodies.next().expect("no more connections expected");
+//!                 for chunk in body.chunks(7) {
+//!                     now = now + Duration::from_millis(10);
+//!                     watch.handle_body(now, chunk);
+//!                 }
+//!                 watch.handle_eof(now);
+//!             }
+//!             Action::Close => { /* drop the response */ }
+//!             Action::Done => {}
+//!         }
+//!     }
+//!     while let Some(event) = watch.poll_event() {
+//!         match event {
+//!             WatchEvent::Job(job) => delivered.push(job.name().to_owned()),
+//!             WatchEvent::Reconnecting { cause, .. } => assert!(cause.is_none(), "a planned rotation"),
+//!             other => panic!("{other:?}"),
+//!         }
+//!     }
+//!     if let Some(outcome) = watch.poll_outcome() {
+//!         break outcome;
+//!     }
+//!     // Sleep until the watch's next deadline (here: jump the fake clock).
+//!     now = watch.poll_timeout().expect("a running watch always has a deadline");
+//!     watch.handle_timeout(now);
+//! };
+//! assert_eq!(delivered, ["status", "progress", "completed"]);
+//! let Outcome::Finished(last) = outcome else { panic!("{outcome:?}") };
+//! assert_eq!(last.data().unwrap().results.as_ref().unwrap().get(), r#"{"n":1}"#);
+//! assert_eq!(watch.suppressed(), 1);
+//! ```
+
+mod backoff;
+mod config;
+mod dedupe;
+mod error;
+mod machine;
+mod request;
+mod response;
+mod time;
+
+pub use backoff::BackoffPolicy;
+pub use config::{InvalidJobId, WatchConfig};
+pub use error::{Failure, Fault, TransportError, WatchError};
+pub use machine::{Action, Outcome, Watch, WatchEvent};
+pub use request::{Header, Request};
+pub use response::HeaderPair;
+pub use time::Instant;
