@@ -1,0 +1,181 @@
+//! Allocation counts and resident memory of the decoder, measured with a
+//! counting global allocator.
+//!
+//! Run with `--nocapture` to see the figures:
+//! `cargo test -p bedrock-sse-benches --release --test alloc -- --nocapture`.
+//!
+//! The counters are per thread, so tests running in parallel do not see one
+//! another's allocations.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bedrock_sse_benches::{Tally, job_stream, long_line};
+use bedrock_sse_core::sse::{Decoder, Item};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static LIVE_BYTES: Cell<i64> = const { Cell::new(0) };
+}
+
+fn note(allocations: u64, bytes: i64) {
+    // `try_with`: the thread's counters may already be gone while it exits.
+    let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + allocations));
+    let _ = LIVE_BYTES.try_with(|l| l.set(l.get() + bytes));
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are ours; the bookkeeping touches only
+// const-initialised thread-locals, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(1, layout.size() as i64);
+        // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note(0, -(layout.size() as i64));
+        // SAFETY: `ptr` came from `System` through us, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(1, new_size as i64 - layout.size() as i64);
+        // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn live_bytes() -> i64 {
+    LIVE_BYTES.with(Cell::get)
+}
+
+fn feed(decoder: &mut Decoder, chunks: &[&[u8]]) -> Tally {
+    let mut tally = Tally::default();
+    for chunk in chunks {
+        decoder.decode_each(chunk, |item| {
+            if let Ok(Item::Event(event)) = item {
+                tally.add(event.data.len());
+            }
+        });
+    }
+    tally
+}
+
+/// Cuts `body` into chunks of about `size` bytes, each ending at an event
+/// boundary (a blank line), so that every event lies inside one chunk.
+fn whole_event_chunks(body: &[u8], size: usize, blank: &[u8]) -> Vec<Vec<u8>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    while let Some(offset) = body[at..].windows(blank.len()).position(|w| w == blank) {
+        at += offset + blank.len();
+        if at - start >= size {
+            chunks.push(body[start..at].to_vec());
+            start = at;
+        }
+    }
+    chunks.push(body[start..].to_vec());
+    chunks
+}
+
+/// Decodes a warm-up stretch, then counts the allocations of the rest.
+fn steady_state_allocations(chunks: &[&[u8]]) -> (u64, Tally) {
+    let (warm, steady) = chunks.split_at(chunks.len() / 10);
+    let mut decoder = Decoder::new();
+    feed(&mut decoder, warm);
+    let before = allocations();
+    let tally = feed(&mut decoder, steady);
+    (allocations() - before, tally)
+}
+
+#[test]
+fn raw_decoding_allocates_nothing_per_event_in_steady_state() {
+    for (name, line_end, blank) in [("LF", "\n", &b"\n\n"[..]), ("CRLF", "\r\n", b"\r\n\r\n")] {
+        let (body, expected) = job_stream(20_000, line_end);
+
+        // Every event inside one chunk: everything is borrowed.
+        let whole = whole_event_chunks(&body, 8 * 1024, blank);
+        let whole: Vec<&[u8]> = whole.iter().map(Vec::as_slice).collect();
+        let (count, tally) = steady_state_allocations(&whole);
+        println!(
+            "{name}, events within chunks: {count} allocations for {} events",
+            tally.events
+        );
+        assert!(tally.events > expected.events * 8 / 10);
+        assert_eq!(count, 0, "{name}: events within chunks allocated");
+
+        // Events cut anywhere (8 KiB and 7-byte chunks): the decoder's
+        // buffers are reused, so once warm it allocates nothing either.
+        for size in [8 * 1024, 7] {
+            let chunks: Vec<&[u8]> = body.chunks(size).collect();
+            let (count, tally) = steady_state_allocations(&chunks);
+            println!(
+                "{name}, {size}-byte chunks: {count} allocations for {} events",
+                tally.events
+            );
+            assert_eq!(count, 0, "{name}: {size}-byte chunks allocated");
+        }
+    }
+}
+
+#[test]
+fn resident_memory_per_idle_stream() {
+    let size = std::mem::size_of::<Decoder>();
+    println!("size_of::<Decoder>() = {size} B");
+    assert!(size <= 512, "the decoder itself is {size} B");
+
+    // A fresh decoder holds no heap memory at all.
+    let before = live_bytes();
+    let decoder = Decoder::new();
+    assert_eq!(live_bytes() - before, 0);
+    drop(decoder);
+
+    // After job-stream traffic, idle between events: what it keeps is its
+    // reusable buffers and the last-event-ID.
+    let (body, _) = job_stream(2_000, "\n");
+    let chunks: Vec<&[u8]> = body.chunks(8 * 1024).collect();
+    let before = live_bytes();
+    let mut decoder = Decoder::new();
+    feed(&mut decoder, &chunks);
+    assert!(!decoder.in_event());
+    let retained = live_bytes() - before;
+    println!(
+        "idle after job-stream traffic: {size} B + {retained} B of buffers = {} B",
+        size as i64 + retained
+    );
+    assert!(
+        size as i64 + retained < 1024,
+        "an idle job stream keeps {retained} B of buffers"
+    );
+    drop(decoder);
+
+    // After one 64 KiB event that crossed chunks.
+    let big = long_line(64 * 1024);
+    let chunks: Vec<&[u8]> = big.chunks(8 * 1024).collect();
+    let before = live_bytes();
+    let mut decoder = Decoder::new();
+    assert_eq!(feed(&mut decoder, &chunks).events, 1);
+    let retained = live_bytes() - before;
+    println!("idle after one 64 KiB event across chunks: {size} B + {retained} B of buffers");
+
+    // Mid-line: the unread partial line is what it holds.
+    let before = live_bytes();
+    let mut decoder = Decoder::new();
+    feed(
+        &mut decoder,
+        &[b"id: 1\nevent: progress\ndata: {\"job_id\":\"j"],
+    );
+    let retained = live_bytes() - before;
+    println!("mid-event (partial line of 17 B): {size} B + {retained} B of buffers");
+}
