@@ -96,6 +96,10 @@ fn typed(c: &mut Criterion, notes: &mut String) {
             run: drivers::floor,
         },
         Driver {
+            name: "bedrock-sse",
+            run: drivers::typed::bedrock_sse_typed,
+        },
+        Driver {
             name: "sse-stream+serde_json",
             run: drivers::typed::sse_stream_serde,
         },

@@ -294,6 +294,25 @@ pub(crate) mod typed {
         Other { event_type: String, data: String },
     }
 
+    /// Ours: the decoder, then `JobEvent::from_sse` on each event (borrowing).
+    pub(crate) fn bedrock_sse_typed(input: &Input<'_>) -> Tally {
+        use bedrock_sse_core::job::{JobEvent, Parsed};
+        use bedrock_sse_core::sse::{Decoder, Item};
+        let mut decoder = Decoder::new();
+        let mut tally = Tally::default();
+        for chunk in &input.slices {
+            decoder.decode_each(chunk, |item| {
+                if let Ok(Item::Event(event)) = item {
+                    if let Ok(Parsed::Event(typed)) = JobEvent::from_sse(&event) {
+                        black_box(&typed);
+                        tally.add(event.data.len());
+                    }
+                }
+            });
+        }
+        tally
+    }
+
     fn typed(event_type: &str, data: &str) -> Option<OwnedJobEvent> {
         let parse = || serde_json::from_str::<JobUpdate>(data).ok();
         Some(match event_type {

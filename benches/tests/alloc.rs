@@ -130,6 +130,36 @@ fn raw_decoding_allocates_nothing_per_event_in_steady_state() {
 }
 
 #[test]
+fn typed_decoding_allocates_nothing_per_event_in_steady_state() {
+    use bedrock_sse_core::job::{JobEvent, Parsed};
+    let (body, expected) = job_stream(20_000, "\n");
+    let chunks: Vec<&[u8]> = body.chunks(8 * 1024).collect();
+    let (warm, steady) = chunks.split_at(chunks.len() / 10);
+    let mut decoder = Decoder::new();
+    let mut typed = 0;
+    let mut count = 0;
+    for (stretch, chunks) in [("warm", warm), ("steady", steady)] {
+        let before = allocations();
+        for chunk in chunks {
+            decoder.decode_each(chunk, |item| {
+                if let Ok(Item::Event(event)) = item {
+                    if let Ok(Parsed::Event(job_event)) = JobEvent::from_sse(&event) {
+                        assert!(job_event.data().is_some_and(|d| d.job_id.is_some()));
+                        typed += 1;
+                    }
+                }
+            });
+        }
+        if stretch == "steady" {
+            count = allocations() - before;
+        }
+    }
+    println!("typed (no results), 8 KiB chunks: {count} allocations for {typed} events");
+    assert_eq!(typed, expected.events);
+    assert_eq!(count, 0, "typed decoding allocated");
+}
+
+#[test]
 fn resident_memory_per_idle_stream() {
     let size = std::mem::size_of::<Decoder>();
     println!("size_of::<Decoder>() = {size} B");
@@ -178,4 +208,20 @@ fn resident_memory_per_idle_stream() {
     );
     let retained = live_bytes() - before;
     println!("mid-event (partial line of 17 B): {size} B + {retained} B of buffers");
+}
+
+#[test]
+fn resident_memory_per_idle_watch() {
+    use bedrock_sse_core::job::watch::{Instant, Watch, WatchConfig};
+    let size = std::mem::size_of::<Watch>();
+    let before = live_bytes();
+    let config = WatchConfig::new("job_01JABCD123").expect("a valid job id");
+    let watch = Watch::new(config, Instant::from_millis(0), 7);
+    let heap = live_bytes() - before;
+    println!(
+        "size_of::<Watch>() = {size} B, + {heap} B of heap when new = {} B",
+        size as i64 + heap
+    );
+    assert!(size as i64 + heap < 4096, "a new Watch holds {heap} B");
+    drop(watch);
 }
