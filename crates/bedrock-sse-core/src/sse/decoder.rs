@@ -603,8 +603,16 @@ impl Decoder {
     }
 }
 
+/// The value as text, with invalid UTF-8 replaced by U+FFFD.
+///
+/// `from_utf8` first: on valid text (nearly every stream) its ASCII fast
+/// path is several times quicker than the lossy decoder's chunk iterator.
+#[inline]
 fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match core::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 #[cfg(test)]
