@@ -2,25 +2,36 @@
 //!
 //! The rule (also in ARCHITECTURE.md, "Watch state machine"):
 //!
+//! * The watch keeps a small **watermark** of what it has delivered: the
+//!   highest decimal event id, the latest lifecycle rank (queued < running)
+//!   and the highest progress fraction of this job, and fingerprints of the
+//!   last [`RECENT`] deliveries.
 //! * On the first connection every event is delivered.
-//! * Each later connection starts in **catch-up**: the server may be
-//!   replaying history or restating the current state. Catch-up ends at the
-//!   first event that is delivered; from then on the connection's events are
-//!   delivered as they come.
-//! * During catch-up an event is suppressed when:
-//!   1. it carries an id of its own on this connection (its last-event-ID
-//!      differs from the one the connection started with), the id and the
-//!      highest id delivered so far are both decimal numbers, and it is not
-//!      above that highest id (a replay, with ids); or
-//!   2. its event type and data are byte-for-byte those of one of the last
-//!      [`RECENT`] delivered events (a replay, without ids); or
-//!   3. it does not move the job forward: a status not later in the
-//!      lifecycle than the latest delivered one (queued < running), or a
-//!      progress fraction not above the latest delivered one (a restated
-//!      current state, possibly with a fresh timestamp).
+//! * Each later connection starts in **catch-up**, judged against the
+//!   watermark as it stood when the connection opened. Each event is:
+//!   - **behind** (suppressed) if it carries an id of its own on this
+//!     connection (its last-event-ID differs from the one the connection
+//!     started with) and that id and the watermark's are decimal numbers with
+//!     this one not above; or, without such ids, if its type and data are
+//!     byte-for-byte one of the recent deliveries, or it is a `progress`
+//!     event whose fraction is not above the watermark's, or an event whose
+//!     status is not later in the lifecycle than the watermark's;
+//!   - **ahead** (delivered, and catch-up ends) if its decimal id is above
+//!     the watermark's, or its fraction or status rank is;
+//!   - **unknown** otherwise (no id, no comparable progress or status, or a
+//!     dimension the watermark has no value for yet): delivered, and
+//!     catch-up goes on. This is what makes a replay that interleaves events
+//!     the watch never received with ones it did safe.
+//! * After catch-up, the connection's events are delivered as they come.
 //! * A terminal event is never suppressed: the watch ends at the first one,
 //!   so none can have been delivered before.
-//! * Events naming another `job_id` never count as this job's state (rule 3).
+//! * Events naming another `job_id` are judged by id and fingerprint only,
+//!   and never move the watermark's rank or fraction.
+//!
+//! Known limits: without ids, an event restating exactly the watermark (the
+//! same fraction with a new message) during catch-up is suppressed; an
+//! `Other` event or another job's event older than the last [`RECENT`]
+//! deliveries can be delivered again by a full replay without ids.
 
 use alloc::string::String;
 
@@ -29,13 +40,22 @@ use crate::job::{JobEvent, Progress};
 /// How many recent deliveries rule 2 remembers.
 pub(crate) const RECENT: usize = 8;
 
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Dedupe {
+/// The progress of the job as delivered: what catch-up compares against.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Mark {
     /// The highest decimal id delivered.
     high_id: Option<u64>,
     /// The latest lifecycle rank and progress delivered for this job.
     rank: Option<u8>,
     fraction: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dedupe {
+    /// Up to date with every delivery.
+    mark: Mark,
+    /// As it stood when the connection opened.
+    start_mark: Mark,
     /// Fingerprints of the latest deliveries, a ring.
     recent: [u64; RECENT],
     recent_len: u8,
@@ -46,10 +66,19 @@ pub(crate) struct Dedupe {
     suppressed: u64,
 }
 
+/// How an event compares with the watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Behind,
+    Ahead,
+    Unknown,
+}
+
 impl Dedupe {
     /// A new connection opens; `last_id` is the stream's last-event-ID now.
     pub(crate) fn start_connection(&mut self, last_id: &str) {
         self.catching_up = self.recent_len > 0;
+        self.start_mark = self.mark;
         self.start_id.clear();
         self.start_id.push_str(last_id);
     }
@@ -72,23 +101,26 @@ impl Dedupe {
     ) -> bool {
         let fingerprint = fingerprint(event_type, data);
         let numeric = parse_id(id);
-        if self.catching_up
-            && !(ours && event.is_terminal())
-            && self.is_replay(id, numeric, fingerprint, event, ours)
-        {
-            self.suppressed += 1;
-            return false;
+        if self.catching_up && !(ours && event.is_terminal()) {
+            match self.judge(id, numeric, fingerprint, event, ours) {
+                Verdict::Behind => {
+                    self.suppressed += 1;
+                    return false;
+                }
+                Verdict::Ahead => self.catching_up = false,
+                Verdict::Unknown => {}
+            }
         }
-        self.catching_up = false;
+        let mark = &mut self.mark;
         if let Some(n) = numeric {
-            self.high_id = Some(self.high_id.map_or(n, |h| h.max(n)));
+            mark.high_id = Some(mark.high_id.map_or(n, |h| h.max(n)));
         }
         if ours {
             if let Some(rank) = event.status().and_then(|s| s.rank()) {
-                self.rank = Some(self.rank.map_or(rank, |r| r.max(rank)));
+                mark.rank = Some(mark.rank.map_or(rank, |r| r.max(rank)));
             }
             if let Some(f) = progress(event) {
-                self.fraction = Some(self.fraction.map_or(f, |old| old.max(f)));
+                mark.fraction = Some(mark.fraction.map_or(f, |old| old.max(f)));
             }
         }
         self.recent[usize::from(self.recent_next)] = fingerprint;
@@ -97,33 +129,47 @@ impl Dedupe {
         true
     }
 
-    fn is_replay(
+    fn judge(
         &self,
         id: &str,
         numeric: Option<u64>,
         fingerprint: u64,
         event: &JobEvent<'_>,
         ours: bool,
-    ) -> bool {
+    ) -> Verdict {
+        let mark = &self.start_mark;
         if id != self.start_id {
-            if let (Some(n), Some(high)) = (numeric, self.high_id) {
-                return n <= high;
+            if let (Some(n), Some(high)) = (numeric, mark.high_id) {
+                return if n <= high {
+                    Verdict::Behind
+                } else {
+                    Verdict::Ahead
+                };
             }
         }
         if self.recent[..usize::from(self.recent_len)].contains(&fingerprint) {
-            return true;
+            return Verdict::Behind;
         }
         if !ours {
-            return false;
+            return Verdict::Unknown;
         }
+        let compare = |new: f64, seen: f64| {
+            if new > seen {
+                Verdict::Ahead
+            } else {
+                Verdict::Behind
+            }
+        };
         // A progress event is judged by its progress, even if it also
         // restates the status.
         if let (JobEvent::Progress(_), Some(f)) = (event, progress(event)) {
-            return self.fraction.is_some_and(|seen| f <= seen);
+            return mark
+                .fraction
+                .map_or(Verdict::Unknown, |seen| compare(f, seen));
         }
-        match (event.status().and_then(|s| s.rank()), self.rank) {
-            (Some(rank), Some(seen)) => rank <= seen,
-            _ => false,
+        match (event.status().and_then(|s| s.rank()), mark.rank) {
+            (Some(rank), Some(seen)) => compare(f64::from(rank), f64::from(seen)),
+            _ => Verdict::Unknown,
         }
     }
 }
@@ -266,6 +312,20 @@ mod tests {
             "status",
             r#"{"job_id":"child2","status":"Queued"}"#
         ));
+    }
+
+    #[test]
+    fn a_replay_interleaving_unseen_events_suppresses_only_the_seen() {
+        let mut d = Dedupe::default();
+        d.start_connection("");
+        // Joined late: saw only a progress event.
+        assert!(offer(&mut d, "", "progress", r#"{"progress":0.25}"#));
+        d.start_connection("");
+        assert!(offer(&mut d, "", "status", r#"{"status":"Queued"}"#));
+        assert!(offer(&mut d, "", "status", r#"{"status":"Started"}"#));
+        assert!(!offer(&mut d, "", "progress", r#"{"progress":0.25}"#));
+        assert!(offer(&mut d, "", "progress", r#"{"progress":0.375}"#));
+        assert!(offer(&mut d, "", "progress", r#"{"progress":0.375}"#));
     }
 
     #[test]
