@@ -1,0 +1,55 @@
+//! # bedrock-sse-tokio
+//!
+//! The tokio driver of `bedrock-sse`: it follows a Bedrock job to its end and
+//! hands you each typed event exactly once, across the server's 5-minute
+//! rotations, dead connections, rate limits and 5xx retries.
+//!
+//! All of those decisions are made by the Sans-IO
+//! [`Watch`](bedrock_sse_core::job::watch::Watch) in `bedrock-sse-core`; this
+//! crate only moves bytes between an HTTP client and it, and keeps its timer.
+//!
+//! * [`JobWatch`]: the driver. [`JobWatch::next_event`] yields
+//!   [`WatchEvent`]s; when it returns `None`, [`JobWatch::outcome`] says how
+//!   the watch ended. [`JobWatch::into_stream`] makes it a `Stream`.
+//! * [`Transport`]: how requests are sent. [`ReqwestTransport`] (feature
+//!   `reqwest`, on by default) is the ready-made one; implement the trait to
+//!   use hyper, a proxy-aware client or a test double.
+//! * [`sse_events`]: plain SSE decoding of a byte stream you already have.
+//!
+//! ```no_run
+//! use bedrock_sse_core::api::Credentials;
+//! use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};
+//! use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = WatchConfig::new("job_01JABCD123")?;
+//! config.credentials = Some(Credentials::bearer(std::env::var("BEDROCK_API_KEY")?)?);
+//! let mut watch = JobWatch::new(ReqwestTransport::new(), config);
+//! while let Some(event) = watch.next_event().await {
+//!     match event {
+//!         WatchEvent::Job(job) => println!("{} {:?}", job.name(), job.status()),
+//!         other => eprintln!("{other:?}"),
+//!     }
+//! }
+//! match watch.outcome() {
+//!     Some(Outcome::Finished(last)) => println!("done: {}", last.name()),
+//!     other => eprintln!("watch ended: {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod driver;
+mod events;
+#[cfg(feature = "reqwest")]
+mod reqwest_transport;
+mod transport;
+
+pub use driver::JobWatch;
+pub use events::{SseError, SseItem, sse_events};
+#[cfg(feature = "reqwest")]
+pub use reqwest_transport::ReqwestTransport;
+pub use transport::{Response, Transport};
+
+pub use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};
