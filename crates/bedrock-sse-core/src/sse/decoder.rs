@@ -8,6 +8,7 @@ use core::mem;
 use super::error::{DecodeError, Limit};
 use super::event::{Event, Item};
 use super::limits::Limits;
+use super::scan::LineEnds;
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
@@ -235,16 +236,29 @@ impl Decoder {
     /// After a [`DecodeError`] the decoder stays usable: it drops the event
     /// that broke the limit and resumes at the next blank line.
     pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> Decoded<'a> {
+        self.decode_from(input, 0, &mut LineEnds::default())
+    }
+
+    /// [`decode`](Self::decode) of `input[start..]`, with `consumed`
+    /// counted from the start of `input`. `lines` must have been used only
+    /// on this `input`: it carries the line ends already found in it from
+    /// one item to the next, so each byte is scanned once per chunk.
+    fn decode_from<'a>(
+        &'a mut self,
+        input: &'a [u8],
+        start: usize,
+        lines: &mut LineEnds,
+    ) -> Decoded<'a> {
         if self.dispatched {
             self.dispatched = false;
             self.data.clear();
             self.has_data = false;
             self.event_type.clear();
         }
-        let mut pos = 0;
+        let mut pos = start;
         if let Some(seen) = self.bom_seen {
-            match self.skip_bom(seen, input) {
-                Some(n) => pos = n,
+            match self.skip_bom(seen, &input[start..]) {
+                Some(n) => pos = start + n,
                 None => {
                     return Decoded {
                         consumed: input.len(),
@@ -263,7 +277,7 @@ impl Decoder {
         let mut borrowed = Borrowed::default();
         while pos < input.len() {
             let rest = &input[pos..];
-            let Some(end) = memchr::memchr2(b'\n', b'\r', rest) else {
+            let Some(end) = lines.next(input, pos).map(|at| at - pos) else {
                 #[cfg(test)]
                 {
                     self.scanned += rest.len();
@@ -357,13 +371,15 @@ impl Decoder {
     ///
     /// A convenience over [`decode`](Self::decode) for callers that can
     /// handle items in a callback.
-    pub fn decode_each<F>(&mut self, mut input: &[u8], mut on_item: F)
+    pub fn decode_each<F>(&mut self, input: &[u8], mut on_item: F)
     where
         F: FnMut(Result<Item<'_>, DecodeError>),
     {
-        while !input.is_empty() {
-            let step = self.decode(input);
-            input = &input[step.consumed..];
+        let mut lines = LineEnds::default();
+        let mut pos = 0;
+        while pos < input.len() {
+            let step = self.decode_from(input, pos, &mut lines);
+            pos = step.consumed;
             match step.item {
                 Some(item) => on_item(item),
                 None => break,

@@ -1,0 +1,212 @@
+//! Finding line ends (CR or LF) 64 bytes at a time.
+//!
+//! Event-stream lines are short (a job event is four lines in ~180 bytes),
+//! so calling `memchr2` once per line pays its set-up for every few dozen
+//! bytes. [`LineEnds`] instead turns a 64-byte block into a bitmask of its
+//! CR and LF bytes once, and hands out consecutive line ends from the mask
+//! with `trailing_zeros` until it runs dry. Tails shorter than a block (and
+//! tiny chunks) go to `memchr2`, which has no block set-up to pay.
+//!
+//! The mask is computed with SSE2 on x86-64, where it is part of the
+//! baseline, and by a portable loop everywhere else; both are tested to
+//! agree on the same inputs.
+#![allow(unsafe_code)]
+
+/// The bytes one mask covers.
+pub(crate) const BLOCK: usize = 64;
+
+/// A cursor over the line ends of one haystack.
+///
+/// It remembers the mask of the block it last scanned, so it must be used
+/// with a single haystack (and positions that only move forward) for its
+/// whole life: create a new one for each chunk.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LineEnds {
+    /// Where the remembered block starts in the haystack.
+    block_start: usize,
+    /// Line ends of that block not handed out yet, bit `i` for byte
+    /// `block_start + i`.
+    mask: u64,
+    /// Bytes of the haystack known to hold no line end before this offset
+    /// other than those in `mask`: the end of the remembered block.
+    scanned_to: usize,
+}
+
+impl LineEnds {
+    /// The offset of the first CR or LF at or after `from`, if any.
+    #[inline]
+    pub(crate) fn next(&mut self, haystack: &[u8], from: usize) -> Option<usize> {
+        if from < self.scanned_to {
+            // Drop the line ends before `from`; what is left in the block is ours.
+            let skip = from.saturating_sub(self.block_start);
+            self.mask &= u64::MAX.checked_shl(skip as u32).unwrap_or(0);
+            if self.mask != 0 {
+                return Some(self.block_start + self.mask.trailing_zeros() as usize);
+            }
+        } else {
+            self.scanned_to = from;
+        }
+        // Scan whole blocks from where the last one ended.
+        let mut start = self.scanned_to;
+        while let Some(block) = haystack
+            .get(start..start + BLOCK)
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        {
+            let mask = line_end_mask(block);
+            self.block_start = start;
+            self.scanned_to = start + BLOCK;
+            if mask != 0 {
+                self.mask = mask;
+                return Some(start + mask.trailing_zeros() as usize);
+            }
+            start += BLOCK;
+        }
+        // A tail shorter than a block.
+        self.mask = 0;
+        let tail = haystack.get(start..).unwrap_or_default();
+        let found = memchr::memchr2(b'\n', b'\r', tail).map(|at| start + at);
+        if let Some(at) = found {
+            // Remember it as a one-bit block, so the next call past it
+            // resumes scanning after it.
+            self.block_start = at;
+            self.scanned_to = at + 1;
+            self.mask = 1;
+        }
+        found
+    }
+}
+
+/// Bit `i` is set when `block[i]` is a CR or a LF.
+#[inline]
+pub(crate) fn line_end_mask(block: &[u8; BLOCK]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::line_end_mask(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        portable_line_end_mask(block)
+    }
+}
+
+/// The reference: one byte at a time, for targets without a SIMD path.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline]
+pub(crate) fn portable_line_end_mask(block: &[u8; BLOCK]) -> u64 {
+    block.iter().enumerate().fold(0, |mask, (i, &byte)| {
+        mask | (u64::from(byte == b'\n' || byte == b'\r') << i)
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+
+    use super::BLOCK;
+
+    /// Four 16-byte compares against CR and LF, their sign bits packed by
+    /// `movemask` into 16 bits each.
+    #[inline]
+    pub(super) fn line_end_mask(block: &[u8; BLOCK]) -> u64 {
+        let mut mask = 0u64;
+        for (i, lane) in block.chunks_exact(16).enumerate() {
+            // SAFETY: SSE2 is part of the x86-64 baseline, so every intrinsic
+            // here is available on any x86-64 CPU. `lane` is exactly 16
+            // readable bytes (a `chunks_exact(16)` piece of a borrowed
+            // array), which is all `_mm_loadu_si128` reads, and the unaligned
+            // load has no alignment requirement.
+            let bits = unsafe {
+                let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+                let lf = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8));
+                let cr = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\r' as i8));
+                _mm_movemask_epi8(_mm_or_si128(lf, cr))
+            };
+            // `movemask` sets only the low 16 bits.
+            mask |= u64::from(bits as u16) << (16 * i);
+        }
+        mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    /// Every line end, found the slow way.
+    fn reference(haystack: &[u8]) -> Vec<usize> {
+        haystack
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n' || **b == b'\r')
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Bytes rich in CR and LF, and in the bytes either side of them.
+    fn haystack() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'\n'),
+                Just(b'\r'),
+                Just(b'a'),
+                Just(0x8D), // CR with the high bit set
+                Just(0x0B),
+                any::<u8>(),
+            ],
+            0..300,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn the_simd_mask_matches_the_portable_mask(block in proptest::array::uniform32(any::<u8>()), other in proptest::array::uniform32(prop_oneof![Just(b'\n'), Just(b'\r'), any::<u8>()])) {
+            let mut whole = [0u8; BLOCK];
+            whole[..32].copy_from_slice(&block);
+            whole[32..].copy_from_slice(&other);
+            prop_assert_eq!(line_end_mask(&whole), portable_line_end_mask(&whole));
+        }
+
+        #[test]
+        fn line_ends_finds_every_line_end_in_order(bytes in haystack(), skips in proptest::collection::vec(any::<u8>(), 1..8)) {
+            let expected = reference(&bytes);
+            let mut lines = LineEnds::default();
+            let mut found = Vec::new();
+            let mut from = 0;
+            while let Some(at) = lines.next(&bytes, from) {
+                found.push(at);
+                from = at + 1;
+            }
+            prop_assert_eq!(&found, &expected);
+
+            // Walked as the decoder walks it: past a CRLF pair, or resuming
+            // after an event it returned.
+            let mut lines = LineEnds::default();
+            let mut skips = skips.iter().cycle();
+            let mut from = 0;
+            while let Some(at) = lines.next(&bytes, from) {
+                prop_assert_eq!(Some(at), expected.iter().copied().find(|&e| e >= from));
+                from = at + 1 + usize::from(skips.next().copied().unwrap_or(0) % 3);
+            }
+            prop_assert_eq!(expected.iter().copied().find(|&e| e >= from), None);
+        }
+    }
+
+    #[test]
+    fn masks_every_position() {
+        for i in 0..BLOCK {
+            for byte in [b'\n', b'\r'] {
+                let mut block = [b'x'; BLOCK];
+                block[i] = byte;
+                assert_eq!(line_end_mask(&block), 1 << i);
+                assert_eq!(portable_line_end_mask(&block), 1 << i);
+            }
+        }
+        assert_eq!(line_end_mask(&[0xFF; BLOCK]), 0);
+    }
+}
