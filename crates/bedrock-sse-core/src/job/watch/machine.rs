@@ -122,27 +122,27 @@ struct Sink {
     events: VecDeque<WatchEvent>,
     /// The current connection delivered a new job event.
     new_events: bool,
-    terminal: Option<OwnedJobEvent>,
 }
 
 impl Sink {
-    /// Handles one decoder item; returns whether it ended the job.
-    fn item(&mut self, job_id: &str, item: Result<Item<'_>, DecodeError>) -> bool {
+    /// Handles one decoder item; returns the terminal event if it ended the
+    /// job.
+    fn item(&mut self, job_id: &str, item: Result<Item<'_>, DecodeError>) -> Option<OwnedJobEvent> {
         let sse = match item {
             Ok(Item::Event(sse)) => sse,
             // The decoder keeps the latest `retry`; it is read when needed.
-            Ok(Item::Retry(_)) => return false,
+            Ok(Item::Retry(_)) => return None,
             Err(error) => {
                 self.events.push_back(WatchEvent::Decode(error));
-                return false;
+                return None;
             }
         };
         let event = match JobEvent::from_sse(&sse) {
             Ok(Parsed::Event(event)) => event,
-            Ok(Parsed::KeepAlive) => return false,
+            Ok(Parsed::KeepAlive) => return None,
             Err(error) => {
                 self.events.push_back(WatchEvent::Malformed(error));
-                return false;
+                return None;
             }
         };
         // An event about another job (a child's, say) is delivered but can
@@ -155,14 +155,11 @@ impl Sink {
             .dedupe
             .admit(sse.id, sse.event_type, sse.data, &event, ours)
         {
-            return false;
+            return None;
         }
         self.new_events = true;
         let event = event.into_owned();
-        let terminal = ours && event.is_terminal();
-        if terminal {
-            self.terminal = Some(event.clone());
-        }
+        let terminal = (ours && event.is_terminal()).then(|| event.clone());
         self.events.push_back(WatchEvent::Job(Box::new(event)));
         terminal
     }
@@ -183,7 +180,8 @@ pub struct Watch {
     connections: u32,
     rate_limit: Option<RateLimit>,
     actions: VecDeque<Action>,
-    outcome: Option<Outcome>,
+    /// Boxed: an outcome is big and comes once, at the end.
+    outcome: Option<Box<Outcome>>,
     finished: bool,
 }
 
@@ -298,23 +296,21 @@ impl Watch {
                 *last_rx = now;
                 *got_bytes |= !bytes.is_empty();
                 let mut input = bytes;
-                let mut ended = false;
+                let mut terminal = None;
                 while !input.is_empty() {
                     let step = self.decoder.decode(input);
                     input = &input[step.consumed..];
                     let Some(item) = step.item else { break };
-                    if self.sink.item(self.config.job_id(), item) {
-                        ended = true;
+                    terminal = self.sink.item(self.config.job_id(), item);
+                    if terminal.is_some() {
                         break;
                     }
                 }
                 if self.sink.new_events {
                     self.failures = 0;
                 }
-                if ended {
-                    if let Some(event) = self.sink.terminal.take() {
-                        self.finish(Outcome::Finished(event));
-                    }
+                if let Some(event) = terminal {
+                    self.finish(Outcome::Finished(event));
                 }
             }
             Conn::ErrorBody { body, last_rx, .. } => {
@@ -432,7 +428,7 @@ impl Watch {
 
     /// How the watch ended: `Some` exactly once, when it has.
     pub fn poll_outcome(&mut self) -> Option<Outcome> {
-        self.outcome.take()
+        self.outcome.take().map(|outcome| *outcome)
     }
 
     // ----- state --------------------------------------------------------
@@ -649,7 +645,7 @@ impl Watch {
         }
         self.end_connection(true);
         self.finished = true;
-        self.outcome = Some(outcome);
+        self.outcome = Some(Box::new(outcome));
         self.actions.push_back(Action::Done);
     }
 }
