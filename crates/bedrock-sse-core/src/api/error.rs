@@ -19,12 +19,12 @@ use serde::Deserialize;
 ///
 /// let body = br#"{"type":"https://docs.bedrock.cv/errors/authentication","title":"Unauthorized",
 ///   "status":401,"detail":"Invalid or missing API key.","code":"UNAUTHORIZED","requestId":"req_1"}"#;
-/// let error = ApiError::from_response(401, Some("application/problem+json"), body);
+/// let error = ApiError::from_response(401, body);
 /// assert_eq!(error.code.as_deref(), Some("UNAUTHORIZED"));
 /// assert_eq!(error.request_id.as_deref(), Some("req_1"));
 /// assert_eq!(error.to_string(), "401 Unauthorized: Invalid or missing API key. (code UNAUTHORIZED, request req_1)");
 ///
-/// let html = ApiError::from_response(502, Some("text/html"), b"<h1>Bad Gateway</h1>");
+/// let html = ApiError::from_response(502, b"<h1>Bad Gateway</h1>");
 /// assert_eq!(html.status, Some(502));
 /// assert_eq!(html.detail.as_deref(), Some("<h1>Bad Gateway</h1>"));
 /// ```
@@ -70,15 +70,13 @@ impl ApiError {
 
     /// Reads an error response, whatever its body.
     ///
-    /// A body that parses as a JSON object is read as problem details
-    /// whatever the content type says (servers label it `application/json`
-    /// and `application/problem+json`); anything else becomes `detail`
+    /// A body that parses as a JSON object is read as problem details,
+    /// whatever the response's content type says (the API labels them
+    /// `application/json` or `application/problem+json`, and proxies
+    /// mislabel); anything else becomes `detail`
     /// (lossy UTF-8, trimmed, cut at [`MAX_TEXT_DETAIL`](Self::MAX_TEXT_DETAIL)
     /// bytes), or nothing if empty. `status` defaults to the HTTP status.
-    pub fn from_response(status: u16, content_type: Option<&str>, body: &[u8]) -> ApiError {
-        // The content type is not trusted either way: problem JSON has been
-        // seen labelled as both JSON types, and a body is cheap to try.
-        let _ = content_type;
+    pub fn from_response(status: u16, body: &[u8]) -> ApiError {
         let mut error = Self::from_json(body).unwrap_or_else(|_| {
             let text = String::from_utf8_lossy(body);
             let text = text.trim();
@@ -150,18 +148,14 @@ mod tests {
 
     #[test]
     fn tolerant_of_anything() {
-        let e = ApiError::from_response(503, None, b"");
+        let e = ApiError::from_response(503, b"");
         assert_eq!((e.status, e.detail), (Some(503), None));
-        let e = ApiError::from_response(500, Some("text/plain"), b"\xff\xfeoops  ");
+        let e = ApiError::from_response(500, b"\xff\xfeoops  ");
         assert_eq!(e.detail.as_deref(), Some("\u{fffd}\u{fffd}oops"));
         let long = alloc::vec![b'e'; 4000];
-        let e = ApiError::from_response(500, None, &long);
+        let e = ApiError::from_response(500, &long);
         assert_eq!(e.detail.unwrap().len(), ApiError::MAX_TEXT_DETAIL);
-        let e = ApiError::from_response(
-            401,
-            Some("application/json"),
-            br#"{"title":"T","status":"x"}"#,
-        );
+        let e = ApiError::from_response(401, br#"{"title":"T","status":"x"}"#);
         assert_eq!(e.title, None, "a mistyped field makes the body text");
         assert_eq!(
             e.to_string(),

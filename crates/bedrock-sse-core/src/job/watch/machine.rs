@@ -106,7 +106,6 @@ enum Conn {
     /// A fatal status: reading the body for its problem details.
     ErrorBody {
         status: u16,
-        content_type: Option<String>,
         request_id: Option<String>,
         body: Vec<u8>,
         last_rx: Instant,
@@ -270,7 +269,6 @@ impl Watch {
             Class::Unauthorized | Class::NotFound | Class::Unexpected => {
                 self.conn = Conn::ErrorBody {
                     status,
-                    content_type: head.content_type,
                     request_id: head.request_id,
                     body: Vec::new(),
                     last_rx: now,
@@ -618,7 +616,6 @@ impl Watch {
         }
         let Conn::ErrorBody {
             status,
-            content_type,
             request_id,
             body,
             ..
@@ -626,7 +623,7 @@ impl Watch {
         else {
             return;
         };
-        let mut error = ApiError::from_response(status, content_type.as_deref(), &body);
+        let mut error = ApiError::from_response(status, &body);
         if error.request_id.is_none() {
             error.request_id = request_id;
         }
