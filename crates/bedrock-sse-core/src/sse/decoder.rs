@@ -8,7 +8,7 @@ use core::mem;
 use super::error::{DecodeError, Limit};
 use super::event::{Event, Item};
 use super::limits::Limits;
-use super::scan::LineEnds;
+use super::scan::{Ascii, LineEnds};
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
@@ -294,6 +294,7 @@ impl Decoder {
                 self.scanned += end + 1;
             }
             let line = &rest[..end];
+            let pos_of_line = pos;
             let mut next = pos + end + 1;
             if rest[end] == b'\r' {
                 match input.get(next) {
@@ -305,7 +306,10 @@ impl Decoder {
             pos = next;
 
             let step = match self.line_mode {
-                LineMode::Normal if self.line.is_empty() => self.line(line, &mut borrowed),
+                LineMode::Normal if self.line.is_empty() => {
+                    let ascii = lines.ascii(input, pos_of_line..pos_of_line + end);
+                    self.line(line, ascii, &mut borrowed)
+                }
                 LineMode::Normal => {
                     let mut whole = mem::take(&mut self.line);
                     let step = if whole.len() + line.len() > self.limits.max_line {
@@ -468,7 +472,13 @@ impl Decoder {
 
     /// Processes a line that lies inside the current chunk, borrowing from it
     /// where it can.
-    fn line<'a>(&mut self, line: &'a [u8], borrowed: &mut Borrowed<'a>) -> Step {
+    /// `ascii` is the scan's proof that the line is ASCII, when it is.
+    fn line<'a>(
+        &mut self,
+        line: &'a [u8],
+        ascii: Option<Ascii<'a>>,
+        borrowed: &mut Borrowed<'a>,
+    ) -> Step {
         if line.len() > self.limits.max_line && line.first() != Some(&b':') {
             return self.overlong();
         }
@@ -483,7 +493,7 @@ impl Decoder {
         };
         match name {
             b"data" if !self.dropping => {
-                let value = utf8_lossy(value);
+                let value = text(ascii, value);
                 let sep = usize::from(self.has_data);
                 let held = borrowed.data.map_or(self.data.len(), str::len);
                 if held + sep + value.len() > self.limits.max_data {
@@ -510,7 +520,7 @@ impl Decoder {
                     borrowed.event_type = None;
                     return self.drop_block(Limit::EventType, self.limits.max_event_type);
                 }
-                match utf8_lossy(value) {
+                match text(ascii, value) {
                     Cow::Borrowed(value) => borrowed.event_type = Some(value),
                     Cow::Owned(value) => {
                         borrowed.event_type = None;
@@ -519,7 +529,7 @@ impl Decoder {
                 }
                 Step::Continue
             }
-            _ => self.control_field(name, value),
+            _ => self.control_field(name, value, ascii),
         }
     }
 
@@ -550,7 +560,7 @@ impl Decoder {
                 self.event_type.push_str(&utf8_lossy(value));
                 Step::Continue
             }
-            _ => self.control_field(name, value),
+            _ => self.control_field(name, value, None),
         }
     }
 
@@ -561,7 +571,9 @@ impl Decoder {
             return None;
         }
         self.in_block = true;
-        Some(match memchr::memchr(b':', line) {
+        // Field names are a few bytes long: a plain loop finds the colon
+        // before `memchr` would have finished its set-up.
+        Some(match line.iter().position(|&byte| byte == b':') {
             Some(colon) => {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
@@ -593,7 +605,12 @@ impl Decoder {
     /// `id`, `retry` and ignored fields: they mean the same wherever the line
     /// lives, and `id`/`retry` are honoured even in a dropped block because
     /// they describe the stream, not the event.
-    fn control_field(&mut self, name: &[u8], value: &[u8]) -> Step {
+    fn control_field<'a>(
+        &mut self,
+        name: &[u8],
+        value: &'a [u8],
+        ascii: Option<Ascii<'a>>,
+    ) -> Step {
         match name {
             b"id" => {
                 if value.contains(&0) {
@@ -603,7 +620,7 @@ impl Decoder {
                     return self.drop_block(Limit::Id, self.limits.max_id);
                 }
                 self.id_buffer.clear();
-                self.id_buffer.push_str(&utf8_lossy(value));
+                self.id_buffer.push_str(&text(ascii, value));
                 Step::Continue
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
@@ -616,6 +633,16 @@ impl Decoder {
             }
             _ => Step::Continue,
         }
+    }
+}
+
+/// The value as text: borrowed unchecked when the scan proved its line
+/// ASCII, else validated by [`utf8_lossy`].
+#[inline]
+fn text<'a>(ascii: Option<Ascii<'a>>, value: &'a [u8]) -> Cow<'a, str> {
+    match ascii.and_then(|ascii| ascii.str_of(value)) {
+        Some(text) => Cow::Borrowed(text),
+        None => utf8_lossy(value),
     }
 }
 
@@ -673,6 +700,30 @@ mod tests {
         // The LF that completes the CRLF arrives later and is swallowed.
         let out = collect(&mut decoder, &[b"\ndata: y\n\n"]);
         assert_eq!(out, ["message|y|"]);
+    }
+
+    #[test]
+    fn non_ascii_anywhere_in_a_scan_block_is_still_validated() {
+        // Values long enough to span several 64-byte blocks, one invalid
+        // byte moved through every position: only lines the scan proved
+        // ASCII may skip validation.
+        let head = b"event: e\nid: 1\ndata: ";
+        for at in 0..150 {
+            let mut value = vec![b'a'; 150];
+            value[at] = 0xFF;
+            let mut input = head.to_vec();
+            input.extend_from_slice(&value);
+            input.extend_from_slice(b"\n\n");
+            let data = String::from_utf8_lossy(&value);
+            for chunks in [
+                vec![&input[..]],
+                input.chunks(7).collect(),
+                input.chunks(64).collect(),
+            ] {
+                let out = collect(&mut Decoder::new(), &chunks);
+                assert_eq!(out, [format!("e|{data}|1")], "invalid byte at {at}");
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,12 @@
 //! with `trailing_zeros` until it runs dry. Tails shorter than a block (and
 //! tiny chunks) go to `memchr2`, which has no block set-up to pay.
 //!
-//! The mask is computed with SSE2 on x86-64, where it is part of the
+//! The same pass notes where non-ASCII bytes are (the high bit of each byte
+//! comes for free with the masks), so a line that is all ASCII needs no UTF-8
+//! validation: [`LineEnds::ascii`] hands it out as an [`Ascii`] proof, the
+//! one place that turns bytes into `&str` unchecked.
+//!
+//! The masks are computed with SSE2 on x86-64, where it is part of the
 //! baseline, and by a portable loop everywhere else; both are tested to
 //! agree on the same inputs.
 #![allow(unsafe_code)]
@@ -30,6 +35,32 @@ pub(crate) struct LineEnds {
     /// Bytes of the haystack known to hold no line end before this offset
     /// other than those in `mask`: the end of the remembered block.
     scanned_to: usize,
+    /// Every byte in `clean_from..inspected_to` was inspected and is ASCII.
+    clean_from: usize,
+    /// The end of the bytes inspected for ASCII.
+    inspected_to: usize,
+}
+
+/// A slice that [`LineEnds`] inspected and found to be all ASCII.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ascii<'a>(&'a [u8]);
+
+impl<'a> Ascii<'a> {
+    /// `part` as text, if it lies inside this slice (else `None`, and the
+    /// caller validates it the ordinary way).
+    #[inline]
+    pub(crate) fn str_of(self, part: &'a [u8]) -> Option<&'a str> {
+        let (whole, inner) = (self.0.as_ptr_range(), part.as_ptr_range());
+        if whole.start <= inner.start && inner.end <= whole.end {
+            // SAFETY: `part` lies inside `self.0` (checked just above), whose
+            // bytes `LineEnds` inspected and found all below 0x80; they stay
+            // unchanged for `'a` because they are borrowed immutably. Any
+            // run of ASCII bytes is valid UTF-8.
+            Some(unsafe { core::str::from_utf8_unchecked(part) })
+        } else {
+            None
+        }
+    }
 }
 
 impl LineEnds {
@@ -45,6 +76,8 @@ impl LineEnds {
             }
         } else {
             self.scanned_to = from;
+            // Bytes skipped over were never inspected: claim nothing before `from`.
+            self.clean_from = self.clean_from.max(from);
         }
         // Scan whole blocks from where the last one ended.
         let mut start = self.scanned_to;
@@ -52,7 +85,12 @@ impl LineEnds {
             .get(start..start + BLOCK)
             .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
         {
-            let mask = line_end_mask(block);
+            let (mask, non_ascii) = masks(block);
+            if non_ascii != 0 {
+                // Just past the block's last non-ASCII byte.
+                self.clean_from = start + BLOCK - non_ascii.leading_zeros() as usize;
+            }
+            self.inspected_to = start + BLOCK;
             self.block_start = start;
             self.scanned_to = start + BLOCK;
             if mask != 0 {
@@ -66,6 +104,10 @@ impl LineEnds {
         let tail = haystack.get(start..).unwrap_or_default();
         let found = memchr::memchr2(b'\n', b'\r', tail).map(|at| start + at);
         if let Some(at) = found {
+            if !tail[..at - start].is_ascii() {
+                self.clean_from = at;
+            }
+            self.inspected_to = at;
             // Remember it as a one-bit block, so the next call past it
             // resumes scanning after it.
             self.block_start = at;
@@ -74,28 +116,50 @@ impl LineEnds {
         }
         found
     }
+
+    /// `haystack[line]` as proven ASCII, if every byte of it was inspected
+    /// by this cursor and found ASCII.
+    #[inline]
+    pub(crate) fn ascii<'a>(
+        &self,
+        haystack: &'a [u8],
+        line: core::ops::Range<usize>,
+    ) -> Option<Ascii<'a>> {
+        if self.clean_from <= line.start && line.end <= self.inspected_to {
+            haystack.get(line).map(Ascii)
+        } else {
+            None
+        }
+    }
 }
 
-/// Bit `i` is set when `block[i]` is a CR or a LF.
+/// The masks of one block: bit `i` of the first is set when `block[i]` is a
+/// CR or a LF, of the second when `block[i]` is not ASCII.
 #[inline]
-pub(crate) fn line_end_mask(block: &[u8; BLOCK]) -> u64 {
+pub(crate) fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
     #[cfg(target_arch = "x86_64")]
     {
-        sse2::line_end_mask(block)
+        sse2::masks(block)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        portable_line_end_mask(block)
+        portable_masks(block)
     }
 }
 
 /// The reference: one byte at a time, for targets without a SIMD path.
 #[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline]
-pub(crate) fn portable_line_end_mask(block: &[u8; BLOCK]) -> u64 {
-    block.iter().enumerate().fold(0, |mask, (i, &byte)| {
-        mask | (u64::from(byte == b'\n' || byte == b'\r') << i)
-    })
+pub(crate) fn portable_masks(block: &[u8; BLOCK]) -> (u64, u64) {
+    block
+        .iter()
+        .enumerate()
+        .fold((0, 0), |(ends, high), (i, &byte)| {
+            (
+                ends | (u64::from(byte == b'\n' || byte == b'\r') << i),
+                high | (u64::from(!byte.is_ascii()) << i),
+            )
+        })
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -107,26 +171,31 @@ mod sse2 {
     use super::BLOCK;
 
     /// Four 16-byte compares against CR and LF, their sign bits packed by
-    /// `movemask` into 16 bits each.
+    /// `movemask` into 16 bits each; the bytes' own sign bits are the
+    /// non-ASCII mask.
     #[inline]
-    pub(super) fn line_end_mask(block: &[u8; BLOCK]) -> u64 {
-        let mut mask = 0u64;
+    pub(super) fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
+        let (mut ends, mut high) = (0u64, 0u64);
         for (i, lane) in block.chunks_exact(16).enumerate() {
             // SAFETY: SSE2 is part of the x86-64 baseline, so every intrinsic
             // here is available on any x86-64 CPU. `lane` is exactly 16
             // readable bytes (a `chunks_exact(16)` piece of a borrowed
             // array), which is all `_mm_loadu_si128` reads, and the unaligned
             // load has no alignment requirement.
-            let bits = unsafe {
+            let (lane_ends, lane_high) = unsafe {
                 let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
                 let lf = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8));
                 let cr = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\r' as i8));
-                _mm_movemask_epi8(_mm_or_si128(lf, cr))
+                (
+                    _mm_movemask_epi8(_mm_or_si128(lf, cr)),
+                    _mm_movemask_epi8(bytes),
+                )
             };
             // `movemask` sets only the low 16 bits.
-            mask |= u64::from(bits as u16) << (16 * i);
+            ends |= u64::from(lane_ends as u16) << (16 * i);
+            high |= u64::from(lane_high as u16) << (16 * i);
         }
-        mask
+        (ends, high)
     }
 }
 
@@ -165,11 +234,11 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn the_simd_mask_matches_the_portable_mask(block in proptest::array::uniform32(any::<u8>()), other in proptest::array::uniform32(prop_oneof![Just(b'\n'), Just(b'\r'), any::<u8>()])) {
+        fn the_simd_masks_match_the_portable_masks(block in proptest::array::uniform32(any::<u8>()), other in proptest::array::uniform32(prop_oneof![Just(b'\n'), Just(b'\r'), any::<u8>()])) {
             let mut whole = [0u8; BLOCK];
             whole[..32].copy_from_slice(&block);
             whole[32..].copy_from_slice(&other);
-            prop_assert_eq!(line_end_mask(&whole), portable_line_end_mask(&whole));
+            prop_assert_eq!(masks(&whole), portable_masks(&whole));
         }
 
         #[test]
@@ -180,6 +249,17 @@ mod tests {
             let mut from = 0;
             while let Some(at) = lines.next(&bytes, from) {
                 found.push(at);
+                // The ASCII claim is never wrong, and never missing on
+                // ASCII input.
+                let claim = lines.ascii(&bytes, from..at);
+                let line = &bytes[from..at];
+                if let Some(ascii) = claim {
+                    prop_assert!(line.is_ascii());
+                    prop_assert_eq!(ascii.str_of(line), core::str::from_utf8(line).ok());
+                }
+                if bytes.is_ascii() {
+                    prop_assert!(claim.is_some());
+                }
                 from = at + 1;
             }
             prop_assert_eq!(&found, &expected);
@@ -203,10 +283,26 @@ mod tests {
             for byte in [b'\n', b'\r'] {
                 let mut block = [b'x'; BLOCK];
                 block[i] = byte;
-                assert_eq!(line_end_mask(&block), 1 << i);
-                assert_eq!(portable_line_end_mask(&block), 1 << i);
+                assert_eq!(masks(&block), (1 << i, 0));
+                assert_eq!(portable_masks(&block), (1 << i, 0));
             }
+            let mut block = [b'x'; BLOCK];
+            block[i] = 0x80;
+            assert_eq!(masks(&block), (0, 1 << i));
         }
-        assert_eq!(line_end_mask(&[0xFF; BLOCK]), 0);
+        assert_eq!(masks(&[0xFF; BLOCK]), (0, u64::MAX));
+    }
+
+    #[test]
+    fn ascii_proof_covers_only_its_own_bytes() {
+        let bytes = b"data: x\n\xFF\n";
+        let mut lines = LineEnds::default();
+        assert_eq!(lines.next(bytes, 0), Some(7));
+        let ascii = lines.ascii(bytes, 0..7).expect("ASCII line");
+        assert_eq!(ascii.str_of(&bytes[6..7]), Some("x"));
+        assert_eq!(ascii.str_of(&bytes[6..9]), None);
+        assert_eq!(ascii.str_of(b"elsewhere"), None);
+        assert_eq!(lines.next(bytes, 8), Some(9));
+        assert!(lines.ascii(bytes, 8..9).is_none());
     }
 }
