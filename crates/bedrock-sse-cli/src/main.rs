@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod demo;
+mod serve;
 
 /// Consume, inspect and serve Bedrock job streams (Server-Sent Events).
 #[derive(Debug, Parser)]
@@ -25,6 +27,10 @@ struct Cli {
 enum Command {
     /// Decode a captured event stream into JSON Lines, one item per line.
     Decode(decode::Args),
+    /// Run a local Bedrock job-stream simulator until Ctrl-C.
+    Serve(serve::Args),
+    /// Watch a realistic job end to end on an in-process simulator.
+    Demo(demo::Args),
 }
 
 /// The process exit codes, stable for scripts.
@@ -34,6 +40,8 @@ enum Exit {
     Success = 0,
     /// The stream broke a limit or a protocol rule.
     Stream = 1,
+    /// The command line, or a file it names, is unusable.
+    Usage = 2,
     /// Reading input or writing output failed.
     Io = 3,
 }
@@ -48,5 +56,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => decode::run(args).into(),
+        Command::Serve(args) => serve::run(args).into(),
+        Command::Demo(args) => demo::run(args).into(),
     }
 }

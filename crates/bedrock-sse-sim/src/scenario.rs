@@ -275,9 +275,11 @@ impl JobScript {
         let sheets = sheets.max(1);
         let mut job = JobScript::new(id.clone(), "overlay.generate").running(tick);
         for sheet in 1..=sheets {
+            // Three decimals, as a server would round for the wire.
+            let fraction = (f64::from(sheet) * 1000.0 / f64::from(sheets)).round() / 1000.0;
             job = job.progress(
                 tick,
-                f64::from(sheet) / f64::from(sheets),
+                fraction,
                 format!("Processing sheet {sheet} of {sheets}"),
             );
         }
@@ -412,8 +414,7 @@ impl JobScript {
 /// Realistic `results` for a finished `overlay.generate` job: the overlay's
 /// id and uri, a similarity score and the detected changes.
 pub fn overlay_results(job_id: &str, sheets: u32) -> Value {
-    let suffix: String = job_id.trim_start_matches("job_").chars().take(12).collect();
-    let overlay_id = format!("ovl_{suffix}");
+    let overlay_id = format!("ovl_{}", job_id.strip_prefix("job_").unwrap_or(job_id));
     json!({
         "overlay_id": overlay_id,
         "overlay_uri": format!("https://files.bedrock.cv/overlays/{overlay_id}/overlay.pdf"),
