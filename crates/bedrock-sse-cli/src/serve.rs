@@ -154,8 +154,9 @@ fn describe(job: &JobScript, speed: f64) -> String {
         JobStart::Launch => format!("{outcome} {} after launch", round(took)),
         JobStart::FirstRequest => format!("{outcome} {} after its first request", round(took)),
     };
+    let plural = if progress == 1 { "" } else { "s" };
     format!(
-        "{}, {} casing, {progress} progress events, {when}",
+        "{}, {} casing, {progress} progress event{plural}, {when}",
         job.job_type, job.casing
     )
 }
