@@ -5,7 +5,7 @@
 //! bytes. [`LineEnds`] instead turns a 64-byte block into a bitmask of its
 //! CR and LF bytes once, and hands out consecutive line ends from the mask
 //! with `trailing_zeros` until it runs dry. Tails shorter than a block (and
-//! tiny chunks) go to `memchr2`, which has no block set-up to pay.
+//! tiny chunks) take a plain loop, which has no set-up to pay.
 //!
 //! The same pass notes where non-ASCII bytes are (the high bit of each byte
 //! comes for free with the masks), so a line that is all ASCII needs no UTF-8
@@ -99,12 +99,20 @@ impl LineEnds {
             }
             start += BLOCK;
         }
-        // A tail shorter than a block.
+        // A tail shorter than a block (all of a tiny chunk): a plain loop has
+        // no set-up to pay, and notes non-ASCII bytes as it goes.
         self.mask = 0;
         let tail = haystack.get(start..).unwrap_or_default();
-        let found = memchr::memchr2(b'\n', b'\r', tail).map(|at| start + at);
+        let mut non_ascii = false;
+        let found = tail
+            .iter()
+            .position(|&byte| {
+                non_ascii |= !byte.is_ascii();
+                byte == b'\n' || byte == b'\r'
+            })
+            .map(|at| start + at);
         if let Some(at) = found {
-            if !tail[..at - start].is_ascii() {
+            if non_ascii {
                 self.clean_from = at;
             }
             self.inspected_to = at;
