@@ -1,7 +1,9 @@
 //! `bedrock-sse`: the command-line face of the bedrock-sse toolkit.
 //!
 //! Exit codes are a public contract (see README.md, "Exit codes"):
-//! 0 success, 1 the stream broke a rule or limit, 2 bad usage, 3 I/O error.
+//! 0 success, 1 the stream or watch failed, 2 bad usage, 3 I/O error, and
+//! for `watch` 4 job failed, 5 job canceled, 6 told to stop (204),
+//! 7 credentials refused, 8 no such job, 9 `--timeout` passed.
 
 use std::process::ExitCode;
 
@@ -9,14 +11,17 @@ use clap::{Parser, Subcommand};
 
 mod decode;
 mod demo;
+mod display;
 mod serve;
+mod watch;
 
 /// Consume, inspect and serve Bedrock job streams (Server-Sent Events).
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-sse", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 the stream broke a limit or rule, \
-2 bad usage, 3 I/O error."
+    after_help = "Exit codes: 0 success, 1 the stream or watch failed, 2 bad usage, \
+3 I/O error; for watch also 4 job failed, 5 job canceled, 6 told to stop (204), \
+7 credentials refused, 8 no such job, 9 --timeout passed."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +34,8 @@ enum Command {
     Decode(decode::Args),
     /// Run a local Bedrock job-stream simulator until Ctrl-C.
     Serve(serve::Args),
+    /// Follow a job to its end: its events, then its outcome.
+    Watch(watch::Args),
     /// Watch a realistic job end to end on an in-process simulator.
     Demo(demo::Args),
 }
@@ -44,6 +51,18 @@ enum Exit {
     Usage = 2,
     /// Reading input or writing output failed.
     Io = 3,
+    /// `watch`: the job failed (its terminal event is `failed`).
+    JobFailed = 4,
+    /// `watch`: the job was canceled.
+    JobCanceled = 5,
+    /// `watch`: the server answered 204, asking us to stop watching.
+    Stopped = 6,
+    /// `watch`: the credentials were refused (401 or 403).
+    Unauthorized = 7,
+    /// `watch`: no such job (404).
+    NotFound = 8,
+    /// `watch`: the `--timeout` passed first.
+    Deadline = 9,
 }
 
 impl From<Exit> for ExitCode {
@@ -57,6 +76,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode::run(args).into(),
         Command::Serve(args) => serve::run(args).into(),
+        Command::Watch(args) => watch::run(args).into(),
         Command::Demo(args) => demo::run(args).into(),
     }
 }

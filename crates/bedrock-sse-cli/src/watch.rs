@@ -1,0 +1,338 @@
+//! `bedrock-sse watch JOB_ID`: follow a job to its end.
+//!
+//! The tokio adapter drives the core's `Watch`; this file turns what the
+//! watch reports into either the human display of [`display`](crate::display)
+//! or, with `--json`, JSON Lines whose shape and exit codes are a public
+//! contract (README.md, "`bedrock-sse watch`").
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use bedrock_sse_core::api::{ApiVersion, BaseUrl, Credentials};
+use bedrock_sse_core::job::watch::{
+    Failure, Instant, Outcome, WatchConfig, WatchError, WatchEvent,
+};
+use bedrock_sse_core::job::{EventKind, JobData, JobStatus, OwnedJobEvent};
+use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
+use serde::Serialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use crate::{Exit, display};
+
+/// Arguments of `bedrock-sse watch`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The job to follow, e.g. `job_01JABCD123`.
+    job_id: String,
+    /// Where the API lives.
+    #[arg(
+        long,
+        env = "BEDROCK_BASE_URL",
+        default_value = "https://api.bedrock.cv"
+    )]
+    base_url: String,
+    /// The API key (`sk_...`). Prefer the environment variable: a command
+    /// line is visible to every user of the machine.
+    #[arg(long, env = "BEDROCK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Send the key as `X-API-Key` instead of `Authorization: Bearer`.
+    #[arg(long)]
+    x_api_key: bool,
+    /// The `X-API-Version` header.
+    #[arg(long, default_value = "2026-01-01")]
+    api_version: String,
+    /// Print JSON Lines (a stable format for scripts) instead of a display.
+    #[arg(long)]
+    json: bool,
+    /// A connection silent this long (no event, no heartbeat) is dead.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "45s")]
+    idle_timeout: Duration,
+    /// Give up on the whole watch after this long.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    timeout: Option<Duration>,
+    /// Give up after this many consecutive failed connections.
+    #[arg(long, value_name = "N")]
+    max_failures: Option<u32>,
+    /// Resume after this event id (sent as `Last-Event-ID`).
+    #[arg(long, value_name = "ID")]
+    resume_from: Option<String>,
+}
+
+pub(crate) fn run(args: Args) -> Exit {
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("bedrock-sse watch: {message}");
+            return Exit::Usage;
+        }
+    };
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(follow(config, args.json)),
+        Err(error) => {
+            eprintln!("bedrock-sse watch: cannot start the async runtime: {error}");
+            Exit::Io
+        }
+    }
+}
+
+/// The watch's configuration from the command line; the message says what
+/// is wrong (never echoing the key).
+fn config(args: &Args) -> Result<WatchConfig, String> {
+    let mut config = WatchConfig::new(args.job_id.as_str()).map_err(|e| e.to_string())?;
+    config.base_url = BaseUrl::parse(&args.base_url).map_err(|e| format!("--base-url: {e}"))?;
+    config.api_version =
+        ApiVersion::new(args.api_version.as_str()).map_err(|e| format!("--api-version: {e}"))?;
+    config.credentials = match &args.api_key {
+        None => None,
+        Some(key) if args.x_api_key => {
+            Some(Credentials::api_key(key.as_str()).map_err(|e| format!("the API key: {e}"))?)
+        }
+        Some(key) => {
+            Some(Credentials::bearer(key.as_str()).map_err(|e| format!("the API key: {e}"))?)
+        }
+    };
+    config.idle_timeout = args.idle_timeout;
+    // The driver's clock starts with the watch, so "after this long" is an
+    // instant of that clock.
+    config.deadline = args.timeout.map(Instant::from_duration);
+    if let Some(max) = args.max_failures {
+        config.backoff.max_failures = Some(max);
+    }
+    config.resume_from.clone_from(&args.resume_from);
+    Ok(config)
+}
+
+/// Follows the job of `config` to its end, printing as asked, and returns
+/// the exit code its outcome maps to.
+pub(crate) async fn follow(config: WatchConfig, json: bool) -> Exit {
+    let mut watch = JobWatch::new(ReqwestTransport::new(), config);
+    let stdout = io::stdout();
+    let mut printer: Box<dyn Printer> = if json {
+        Box::new(JsonPrinter { out: stdout.lock() })
+    } else {
+        Box::new(HumanPrinter { out: stdout.lock() })
+    };
+    while let Some(event) = watch.next_event().await {
+        let id = watch.watch().last_event_id().to_owned();
+        if let Err(error) = printer.event(&event, &id) {
+            return write_failed(&error);
+        }
+    }
+    let Some(outcome) = watch.into_outcome() else {
+        eprintln!("bedrock-sse watch: the watch ended without an outcome");
+        return Exit::Stream;
+    };
+    let exit = exit_code(&outcome);
+    if let Err(error) = printer.outcome(&outcome, exit) {
+        return write_failed(&error);
+    }
+    exit
+}
+
+fn write_failed(error: &io::Error) -> Exit {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        return Exit::Success;
+    }
+    eprintln!("bedrock-sse watch: cannot write the output: {error}");
+    Exit::Io
+}
+
+/// The exit code of an outcome: a public contract (README.md).
+pub(crate) fn exit_code(outcome: &Outcome) -> Exit {
+    match outcome {
+        Outcome::Finished(last) => match terminal_kind(last) {
+            JobStatus::Failed => Exit::JobFailed,
+            JobStatus::Canceled => Exit::JobCanceled,
+            _ => Exit::Success,
+        },
+        Outcome::Stopped => Exit::Stopped,
+        Outcome::Failed(error) => match error {
+            WatchError::Unauthorized { .. } => Exit::Unauthorized,
+            WatchError::JobNotFound { .. } => Exit::NotFound,
+            WatchError::DeadlineExceeded => Exit::Deadline,
+            _ => Exit::Stream,
+        },
+        _ => Exit::Stream,
+    }
+}
+
+/// How a terminal event ended the job: by its name, else its status.
+fn terminal_kind(event: &OwnedJobEvent) -> JobStatus {
+    match event.kind() {
+        Some(EventKind::Completed) => JobStatus::Completed,
+        Some(EventKind::Failed) => JobStatus::Failed,
+        Some(EventKind::Canceled) => JobStatus::Canceled,
+        _ => event.status().cloned().unwrap_or(JobStatus::Completed),
+    }
+}
+
+/// The lower-case status name used in the JSON output.
+fn status_name(status: &JobStatus) -> &str {
+    match status {
+        JobStatus::Queued => "queued",
+        JobStatus::Running => "running",
+        JobStatus::Completed => "completed",
+        JobStatus::Failed => "failed",
+        JobStatus::Canceled => "canceled",
+        other => other.as_str(),
+    }
+}
+
+trait Printer {
+    fn event(&mut self, event: &WatchEvent, id: &str) -> io::Result<()>;
+    fn outcome(&mut self, outcome: &Outcome, exit: Exit) -> io::Result<()>;
+}
+
+/// `--json`: one object per line.
+struct JsonPrinter<W> {
+    out: W,
+}
+
+impl<W: Write> JsonPrinter<W> {
+    fn line(&mut self, value: &impl Serialize) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+/// A job event in `--json`: every key always present, `null` when the
+/// event did not say. Field order is part of the contract.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    event: &'a str,
+    id: &'a str,
+    job_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    job_type: Option<&'a str>,
+    status: Option<&'a str>,
+    progress: Option<f64>,
+    message: Option<&'a str>,
+    timestamp: Option<&'a str>,
+    results: Option<Box<RawValue>>,
+    error: Option<ErrorLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    code: Option<&'a str>,
+    message: Option<&'a str>,
+}
+
+impl<'a> EventLine<'a> {
+    fn new(job: &'a OwnedJobEvent, id: &'a str) -> Self {
+        let data = job.data();
+        EventLine {
+            event: job.name(),
+            id,
+            job_id: data.and_then(|d| d.job_id.as_deref()),
+            job_type: data.and_then(|d| d.job_type.as_deref()),
+            status: data.and_then(|d| d.status.as_ref()).map(status_name),
+            progress: data.and_then(JobData::fraction),
+            message: data.and_then(|d| d.message.as_deref()),
+            timestamp: data.and_then(|d| d.timestamp.as_deref()),
+            // The core checked it is JSON; re-checking costs little and
+            // keeps a bad value from corrupting the line.
+            results: data
+                .and_then(|d| d.results.as_ref())
+                .and_then(|r| RawValue::from_string(r.get().to_owned()).ok()),
+            error: data.and_then(|d| d.error.as_ref()).map(|e| ErrorLine {
+                code: e.code.as_deref(),
+                message: e.message.as_deref(),
+            }),
+        }
+    }
+}
+
+impl<W: Write> Printer for JsonPrinter<W> {
+    fn event(&mut self, event: &WatchEvent, id: &str) -> io::Result<()> {
+        let value = match event {
+            WatchEvent::Job(job) => return self.line(&EventLine::new(job, id)),
+            WatchEvent::Malformed(error) => {
+                json!({"warning": "malformed_event", "message": error.to_string()})
+            }
+            WatchEvent::Decode(error) => {
+                json!({"warning": "event_dropped", "message": error.to_string()})
+            }
+            WatchEvent::Reconnecting {
+                delay,
+                failures,
+                cause,
+            } => json!({"reconnecting": {
+                "delay_ms": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "failures": failures,
+                "cause": cause.as_ref().map(describe_failure),
+            }}),
+            _ => return Ok(()),
+        };
+        self.line(&value)
+    }
+
+    fn outcome(&mut self, outcome: &Outcome, exit: Exit) -> io::Result<()> {
+        let error = outcome.error();
+        self.line(&OutcomeLine {
+            outcome: match outcome {
+                Outcome::Finished(last) => match terminal_kind(last) {
+                    JobStatus::Failed => "failed",
+                    JobStatus::Canceled => "canceled",
+                    _ => "completed",
+                },
+                Outcome::Stopped => "stopped",
+                _ => "error",
+            },
+            exit_code: exit as u8,
+            error: error.map(|error| OutcomeError {
+                message: error.to_string(),
+                code: error.api_error().and_then(|e| e.code.as_deref()),
+                request_id: error.request_id(),
+                retryable: error.is_retryable(),
+            }),
+        })
+    }
+}
+
+/// The last line of `--json`.
+#[derive(Serialize)]
+struct OutcomeLine<'a> {
+    /// `completed`, `failed`, `canceled`, `stopped` or `error`.
+    outcome: &'a str,
+    exit_code: u8,
+    error: Option<OutcomeError<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutcomeError<'a> {
+    message: String,
+    code: Option<&'a str>,
+    request_id: Option<&'a str>,
+    retryable: bool,
+}
+
+pub(crate) fn describe_failure(failure: &Failure) -> String {
+    match failure {
+        Failure::Status { status, .. } => format!("status {status}"),
+        Failure::RateLimited { .. } => "rate limited (429)".into(),
+        Failure::Transport(kind) => format!("transport: {kind:?}"),
+        Failure::ClosedBeforeResponse => "closed before a response".into(),
+        Failure::ResponseTimeout => "no response in time".into(),
+        Failure::IdleTimeout => "idle timeout".into(),
+        Failure::ClosedEarly => "closed without delivering anything".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The display for people: see [`display`](crate::display).
+struct HumanPrinter<W> {
+    out: W,
+}
+
+impl<W: Write> Printer for HumanPrinter<W> {
+    fn event(&mut self, event: &WatchEvent, _id: &str) -> io::Result<()> {
+        display::event(&mut self.out, event)
+    }
+
+    fn outcome(&mut self, outcome: &Outcome, _exit: Exit) -> io::Result<()> {
+        display::outcome(&mut self.out, outcome)
+    }
+}
