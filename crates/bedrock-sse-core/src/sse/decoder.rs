@@ -65,8 +65,12 @@ pub struct Decoder {
     has_data: bool,
     /// The event-type buffer, when it is not borrowed from the current chunk.
     event_type: String,
-    /// The last-event-ID buffer, set by `id` fields.
+    /// The last-event-ID buffer, set by `id` fields: meaningful only while
+    /// `id_pending`, otherwise it equals `last_id` by definition (and holds
+    /// a stale allocation we keep for reuse).
     id_buffer: String,
+    /// An `id` field set `id_buffer` since the last blank line.
+    id_pending: bool,
     /// The id committed at the last blank line: the stream's last-event-ID.
     last_id: String,
     /// The latest valid `retry` value, in milliseconds.
@@ -94,6 +98,7 @@ impl Default for Decoder {
             has_data: false,
             event_type: String::new(),
             id_buffer: String::new(),
+            id_pending: false,
             last_id: String::new(),
             retry: None,
             in_block: false,
@@ -178,8 +183,7 @@ impl Decoder {
     pub fn set_last_event_id(&mut self, id: &str) {
         self.last_id.clear();
         self.last_id.push_str(id);
-        self.id_buffer.clear();
-        self.id_buffer.push_str(id);
+        self.id_pending = false;
     }
 
     /// The latest valid `retry` value the stream sent, in milliseconds.
@@ -212,7 +216,6 @@ impl Decoder {
         event_type.clear();
         let mut id_buffer = mem::take(&mut self.id_buffer);
         id_buffer.clear();
-        id_buffer.push_str(&last_id);
         *self = Decoder {
             limits,
             line,
@@ -587,10 +590,12 @@ impl Decoder {
             return Step::Continue; // a comment
         }
         // Blank line: commit the id, then dispatch if there is data.
-        if self.in_block && self.last_id != self.id_buffer {
-            self.last_id.clear();
-            self.last_id.push_str(&self.id_buffer);
+        if self.in_block && self.id_pending {
+            // A swap, not a copy: the old id's allocation becomes the next
+            // `id_buffer`.
+            mem::swap(&mut self.last_id, &mut self.id_buffer);
         }
+        self.id_pending = false;
         self.in_block = false;
         if self.dropping || !self.has_data {
             self.dropping = false;
@@ -613,7 +618,8 @@ impl Decoder {
     ) -> Step {
         match name {
             b"id" => {
-                if value.contains(&0) {
+                // Ids are short: a plain loop beats `memchr`'s set-up.
+                if value.iter().any(|&byte| byte == 0) {
                     return Step::Continue;
                 }
                 if value.len() > self.limits.max_id {
@@ -621,6 +627,7 @@ impl Decoder {
                 }
                 self.id_buffer.clear();
                 self.id_buffer.push_str(&text(ascii, value));
+                self.id_pending = true;
                 Step::Continue
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
@@ -700,6 +707,27 @@ mod tests {
         // The LF that completes the CRLF arrives later and is swallowed.
         let out = collect(&mut decoder, &[b"\ndata: y\n\n"]);
         assert_eq!(out, ["message|y|"]);
+    }
+
+    #[test]
+    fn the_last_event_id_commits_at_blank_lines_and_persists() {
+        let mut decoder = Decoder::new();
+        let out = collect(
+            &mut decoder,
+            &[b"id: 1\ndata: a\n\ndata: b\n\nid: 2\n\ndata: c\n\n"],
+        );
+        assert_eq!(out, ["message|a|1", "message|b|1", "message|c|2"]);
+        // An id in a block the body does not close is discarded...
+        collect(&mut decoder, &[b"id: 3\ndata: d\n"]);
+        assert!(decoder.finish());
+        assert_eq!(decoder.last_event_id(), "2");
+        assert_eq!(collect(&mut decoder, &[b"data: e\n\n"]), ["message|e|2"]);
+        // ...and so is one pending when the id is set from outside.
+        collect(&mut decoder, &[b"id: 4\n"]);
+        decoder.set_last_event_id("9");
+        assert_eq!(collect(&mut decoder, &[b"data: f\n\n"]), ["message|f|9"]);
+        // An empty id resets it.
+        assert_eq!(collect(&mut decoder, &[b"id\ndata: g\n\n"]), ["message|g|"]);
     }
 
     #[test]
