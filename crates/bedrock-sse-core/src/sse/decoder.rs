@@ -618,8 +618,7 @@ impl Decoder {
     ) -> Step {
         match name {
             b"id" => {
-                // Ids are short: a plain loop beats `memchr`'s set-up.
-                if value.iter().any(|&byte| byte == 0) {
+                if value.contains(&0) {
                     return Step::Continue;
                 }
                 if value.len() > self.limits.max_id {
