@@ -120,6 +120,14 @@ enum LineMode {
     Comment,
     /// Too long: skipped unbuffered; the line is ignored.
     Overlong,
+    /// The first `data` line of a block, crossing chunks: `line` holds its
+    /// value only (the `prefix` bytes `data:` or `data: ` were dropped), so
+    /// that at its end the buffer can become the data buffer by a swap
+    /// instead of being copied into it.
+    DataValue {
+        /// Bytes of the line before the value, counted against `max_line`.
+        prefix: u8,
+    },
 }
 
 /// The result of one [`Decoder::decode`] step.
@@ -325,6 +333,21 @@ impl Decoder {
                     self.line = whole;
                     step
                 }
+                LineMode::DataValue { prefix } => {
+                    let mut value = mem::take(&mut self.line);
+                    let step =
+                        if usize::from(prefix) + value.len() + line.len() > self.limits.max_line {
+                            self.overlong()
+                        } else {
+                            value.extend_from_slice(line);
+                            self.in_block = true;
+                            self.data_value(&mut value)
+                        };
+                    // Whichever buffer `value` now is becomes the line buffer.
+                    value.clear();
+                    self.line = value;
+                    step
+                }
                 LineMode::Comment => Step::Continue,
                 LineMode::Overlong => Step::Continue,
             };
@@ -431,14 +454,33 @@ impl Decoder {
                 self.line_mode = LineMode::Comment;
                 None
             }
-            LineMode::Normal => {
-                if self.line.len() + tail.len() > self.limits.max_line {
+            LineMode::Normal | LineMode::DataValue { .. } => {
+                let prefix = match self.line_mode {
+                    LineMode::DataValue { prefix } => usize::from(prefix),
+                    _ => 0,
+                };
+                if prefix + self.line.len() + tail.len() > self.limits.max_line {
                     self.line.clear();
                     self.line_mode = LineMode::Overlong;
                     match self.overlong() {
                         Step::Error(error) => Some(error),
                         _ => None,
                     }
+                } else if self.line_mode == LineMode::Normal
+                    && self.line.is_empty()
+                    && !self.dropping
+                    && !self.has_data
+                    && tail.len() > b"data:".len()
+                    && tail.starts_with(b"data:")
+                {
+                    // The byte after the colon is here, so we know whether
+                    // the value starts after a space.
+                    let prefix = b"data:".len() + usize::from(tail[5] == b' ');
+                    self.line_mode = LineMode::DataValue {
+                        prefix: prefix as u8,
+                    };
+                    self.line.extend_from_slice(&tail[prefix..]);
+                    None
                 } else {
                     self.line.extend_from_slice(tail);
                     None
@@ -534,6 +576,41 @@ impl Decoder {
             }
             _ => self.control_field(name, value, ascii),
         }
+    }
+
+    /// Ends a [`LineMode::DataValue`] line whose whole value is `value`: if
+    /// it is the block's first data and valid UTF-8, it becomes the data
+    /// buffer by a swap (and `value` the old data buffer); else it is
+    /// appended like any owned data line.
+    fn data_value(&mut self, value: &mut Vec<u8>) -> Step {
+        if self.dropping {
+            return Step::Continue;
+        }
+        if !self.has_data && self.data.is_empty() {
+            match String::from_utf8(mem::take(value)) {
+                Ok(text) if text.len() > self.limits.max_data => {
+                    *value = text.into_bytes();
+                    return self.drop_block(Limit::Data, self.limits.max_data);
+                }
+                Ok(text) => {
+                    *value = mem::replace(&mut self.data, text).into_bytes();
+                    self.has_data = true;
+                    return Step::Continue;
+                }
+                Err(invalid) => *value = invalid.into_bytes(),
+            }
+        }
+        let text = utf8_lossy(value);
+        let sep = usize::from(self.has_data);
+        if self.data.len() + sep + text.len() > self.limits.max_data {
+            return self.drop_block(Limit::Data, self.limits.max_data);
+        }
+        if self.has_data {
+            self.data.push('\n');
+        }
+        self.data.push_str(&text);
+        self.has_data = true;
+        Step::Continue
     }
 
     /// Processes a line assembled in the decoder's own buffer.
