@@ -12,7 +12,7 @@ use crate::watch::describe_failure;
 /// Prints one thing the watch reported.
 pub(crate) fn event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
     match event {
-        WatchEvent::Job(job) => writeln!(out, "{}", line(job))?,
+        WatchEvent::Job { event: job, .. } => writeln!(out, "{}", line(job))?,
         WatchEvent::Malformed(problem) => {
             writeln!(out, "  (skipped an unreadable event: {problem})")?
         }

@@ -114,8 +114,7 @@ pub(crate) async fn follow(config: WatchConfig, json: bool) -> Exit {
         Box::new(HumanPrinter { out: stdout.lock() })
     };
     while let Some(event) = watch.next_event().await {
-        let id = watch.watch().last_event_id().to_owned();
-        if let Err(error) = printer.event(&event, &id) {
+        if let Err(error) = printer.event(&event) {
             return write_failed(&error);
         }
     }
@@ -180,7 +179,7 @@ fn status_name(status: &JobStatus) -> &str {
 }
 
 trait Printer {
-    fn event(&mut self, event: &WatchEvent, id: &str) -> io::Result<()>;
+    fn event(&mut self, event: &WatchEvent) -> io::Result<()>;
     fn outcome(&mut self, outcome: &Outcome, exit: Exit) -> io::Result<()>;
 }
 
@@ -246,9 +245,9 @@ impl<'a> EventLine<'a> {
 }
 
 impl<W: Write> Printer for JsonPrinter<W> {
-    fn event(&mut self, event: &WatchEvent, id: &str) -> io::Result<()> {
+    fn event(&mut self, event: &WatchEvent) -> io::Result<()> {
         let value = match event {
-            WatchEvent::Job(job) => return self.line(&EventLine::new(job, id)),
+            WatchEvent::Job { id, event } => return self.line(&EventLine::new(event, id)),
             WatchEvent::Malformed(error) => {
                 json!({"warning": "malformed_event", "message": error.to_string()})
             }
@@ -328,7 +327,7 @@ struct HumanPrinter<W> {
 }
 
 impl<W: Write> Printer for HumanPrinter<W> {
-    fn event(&mut self, event: &WatchEvent, _id: &str) -> io::Result<()> {
+    fn event(&mut self, event: &WatchEvent) -> io::Result<()> {
         display::event(&mut self.out, event)
     }
 

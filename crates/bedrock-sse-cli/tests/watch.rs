@@ -252,3 +252,22 @@ fn the_human_display_ends_with_the_results() {
         "{stdout}"
     );
 }
+
+#[test]
+fn each_event_carries_its_own_id_even_when_they_arrive_together() {
+    // Every step at once: the whole history reaches the client in one burst.
+    let job = JobScript::new("job_burst", "overlay.generate")
+        .running(Duration::ZERO)
+        .progress(Duration::ZERO, 0.25, "Processing sheet 1 of 4")
+        .progress(Duration::ZERO, 0.5, "Processing sheet 2 of 4")
+        .progress(Duration::ZERO, 0.75, "Processing sheet 3 of 4")
+        .completed(ms(50), json!({}));
+    let sim = Sim::start([job]);
+    let output = sim.watch("job_burst", &[]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let ids: Vec<String> = lines(&output)
+        .iter()
+        .filter_map(|l| l["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5", "6"]);
+}

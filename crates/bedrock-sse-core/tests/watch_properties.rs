@@ -259,7 +259,7 @@ fn run(case: Case) -> Result<(), TestCaseError> {
                 progressed = true;
                 prop_assert!(outcome.is_none(), "an event after the outcome: {event:?}");
                 match event {
-                    WatchEvent::Job(job) => {
+                    WatchEvent::Job { event: job, .. } => {
                         let message = job
                             .data()
                             .and_then(|d| d.message.clone())
@@ -409,7 +409,7 @@ fn every_event_arrives_once_under_rotations() {
                     }
                 }
                 while let Some(e) = watch.poll_event() {
-                    if let WatchEvent::Job(job) = e {
+                    if let WatchEvent::Job { event: job, .. } = e {
                         messages.push(job.data().unwrap().message.clone().unwrap().into_owned());
                     }
                 }

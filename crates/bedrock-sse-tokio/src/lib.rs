@@ -27,7 +27,7 @@
 //! let mut watch = JobWatch::new(ReqwestTransport::new(), config);
 //! while let Some(event) = watch.next_event().await {
 //!     match event {
-//!         WatchEvent::Job(job) => println!("{} {:?}", job.name(), job.status()),
+//!         WatchEvent::Job { event: job, .. } => println!("{} {:?}", job.name(), job.status()),
 //!         other => eprintln!("{other:?}"),
 //!     }
 //! }

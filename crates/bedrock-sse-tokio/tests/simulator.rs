@@ -64,7 +64,7 @@ async fn run(config: WatchConfig) -> (Vec<String>, Vec<WatchEvent>, Outcome) {
     let outcome = tokio::time::timeout(PATIENCE, async {
         while let Some(event) = watch.next_event().await {
             match event {
-                WatchEvent::Job(job) => jobs.push(job.name().to_owned()),
+                WatchEvent::Job { event: job, .. } => jobs.push(job.name().to_owned()),
                 other => others.push(other),
             }
         }
@@ -299,7 +299,7 @@ async fn odd_but_legal_streams_decode_the_same() {
         let mut statuses = Vec::new();
         tokio::time::timeout(PATIENCE, async {
             while let Some(event) = watch.next_event().await {
-                if let WatchEvent::Job(job) = event {
+                if let WatchEvent::Job { event: job, .. } = event {
                     statuses.push(job.status().cloned());
                 }
             }
@@ -436,7 +436,7 @@ async fn the_stream_form_yields_the_same_events() {
             .into_stream()
             .filter_map(|event| async move {
                 match event {
-                    WatchEvent::Job(job) => Some(job.name().to_owned()),
+                    WatchEvent::Job { event: job, .. } => Some(job.name().to_owned()),
                     _ => None,
                 }
             })

@@ -100,7 +100,7 @@ impl Harness {
         self.events
             .iter()
             .filter_map(|e| match e {
-                WatchEvent::Job(j) => {
+                WatchEvent::Job { event: j, .. } => {
                     let d = j.data();
                     let detail = d
                         .and_then(|d| {

@@ -38,8 +38,15 @@ pub enum Action {
 pub enum WatchEvent {
     /// A job event, delivered exactly once. The terminal event, if the job
     /// reaches one, is the last of these (and is also in the outcome).
-    /// Boxed so that queued warnings and notices stay small.
-    Job(Box<OwnedJobEvent>),
+    Job {
+        /// The stream's last-event-ID when this event was dispatched (the
+        /// SSE rules' `lastEventId`): where a later watch could resume
+        /// from with [`WatchConfig::resume_from`](super::WatchConfig::resume_from).
+        /// Empty if the stream never sent an id.
+        id: String,
+        /// The event. Boxed so that queued warnings and notices stay small.
+        event: Box<OwnedJobEvent>,
+    },
     /// A warning: an event of a known kind had unreadable data and was
     /// skipped. The stream goes on.
     Malformed(MalformedEvent),
@@ -159,7 +166,10 @@ impl Sink {
         self.new_events = true;
         let event = event.into_owned();
         let terminal = (ours && event.is_terminal()).then(|| event.clone());
-        self.events.push_back(WatchEvent::Job(Box::new(event)));
+        self.events.push_back(WatchEvent::Job {
+            id: sse.id.into(),
+            event: Box::new(event),
+        });
         terminal
     }
 }

@@ -50,7 +50,7 @@
 //!     }
 //!     while let Some(event) = watch.poll_event() {
 //!         match event {
-//!             WatchEvent::Job(job) => delivered.push(job.name().to_owned()),
+//!             WatchEvent::Job { event: job, .. } => delivered.push(job.name().to_owned()),
 //!             WatchEvent::Reconnecting { cause, .. } => assert!(cause.is_none(), "a planned rotation"),
 //!             other => panic!("{other:?}"),
 //!         }
