@@ -148,7 +148,10 @@ async fn a_loaded_scenario_runs_with_its_keys_and_faults() {
     let sim = Simulator::builder()
         .scenario(Scenario::load(data("overlay.toml")).unwrap())
         .key(KEY)
-        .speed(1000.0)
+        // Slow enough that the failing job (50 ms at this speed) is still
+        // running when its stream opens, even on a loaded machine: it must
+        // replay from `id: 1`, not be over already.
+        .speed(10.0)
         .start()
         .await
         .unwrap();
