@@ -222,11 +222,13 @@ async fn the_failure_budget_ends_a_watch_of_a_dead_server() {
 
 #[tokio::test]
 async fn a_stalled_connection_is_abandoned_after_the_idle_timeout() {
-    // Events 300 ms apart; the stream stalls after the first two (at 300 ms)
-    // and the 400 ms idle timeout fires while the job still runs, so the
-    // reconnection resumes after event 2 and sees every later event.
+    // Events 300 ms apart, heartbeats every 50 ms, so a healthy connection
+    // is never silent for long. This one stalls (no more bytes at all) after
+    // the first two events, at 300 ms; the 400 ms idle timeout fires while
+    // the job still runs (it ends at 1.2 s), so the reconnection resumes
+    // after event 2 and sees every later event.
     let job = JobScript::overlay("job_stall", 2, ms(300));
-    let sim = start([job], |b| b.heartbeat(Duration::from_secs(3600))).await;
+    let sim = start([job], |b| b.heartbeat(ms(50))).await;
     sim.inject(
         "job_stall",
         Faults {
