@@ -1,7 +1,7 @@
 //! `bedrock-sse watch JOB_ID`: follow a job to its end.
 //!
 //! The tokio adapter drives the core's `Watch`; this file turns what the
-//! watch reports into either the human display of [`display`](crate::display)
+//! watch reports into either the human display of [`display`]
 //! or, with `--json`, JSON Lines whose shape and exit codes are a public
 //! contract (README.md, "`bedrock-sse watch`").
 
@@ -321,7 +321,7 @@ pub(crate) fn describe_failure(failure: &Failure) -> String {
     }
 }
 
-/// The display for people: see [`display`](crate::display).
+/// The display for people: see [`display`].
 struct HumanPrinter<W> {
     out: W,
 }
