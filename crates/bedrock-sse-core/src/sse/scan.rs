@@ -81,25 +81,17 @@ impl LineEnds {
             self.clean_from = self.clean_from.max(from);
         }
         // Scan whole blocks from where the last one ended.
-        let mut start = self.scanned_to;
-        while let Some(block) = haystack
-            .get(start..start + BLOCK)
-            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-        {
-            let (mask, non_ascii) = masks(block);
-            if non_ascii != 0 {
-                // Just past the block's last non-ASCII byte.
-                self.clean_from = start + BLOCK - non_ascii.leading_zeros() as usize;
-            }
-            self.inspected_to = start + BLOCK;
+        let run = blocks(haystack, self.scanned_to, self.clean_from);
+        self.clean_from = run.clean_from;
+        let start = run.start;
+        if run.mask != 0 {
             self.block_start = start;
             self.scanned_to = start + BLOCK;
-            if mask != 0 {
-                self.mask = mask;
-                return Some(start + mask.trailing_zeros() as usize);
-            }
-            start += BLOCK;
+            self.inspected_to = start + BLOCK;
+            self.mask = run.mask;
+            return Some(start + run.mask.trailing_zeros() as usize);
         }
+        self.inspected_to = start;
         // A tail shorter than a block (all of a tiny chunk): a plain loop has
         // no set-up to pay, and notes non-ASCII bytes as it goes.
         self.mask = 0;
@@ -142,10 +134,77 @@ impl LineEnds {
     }
 }
 
-/// The masks of one block: bit `i` of the first is set when `block[i]` is a
-/// CR or a LF, of the second when `block[i]` is not ASCII.
+/// What a run of whole blocks found.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Run {
+    /// The block holding the first line end; else where the whole blocks end.
+    start: usize,
+    /// That block's line-end mask; 0 if no whole block had a line end.
+    mask: u64,
+    /// The [`LineEnds::clean_from`] after the run.
+    clean_from: usize,
+}
+
+/// Scans whole blocks from `start` until one holds a line end, with the
+/// best mask function this CPU has. The loop is compiled once per
+/// instruction set, so the AVX2 one pays its dispatch once per run, not per
+/// block.
 #[inline]
-pub(crate) fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
+fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: `avx2::blocks` needs only the AVX2 instructions, and the
+        // CPU was just found to have them.
+        return unsafe { avx2::blocks(haystack, start, clean_from) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        run_blocks(haystack, start, clean_from, sse2::masks)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        run_blocks(haystack, start, clean_from, portable_masks)
+    }
+}
+
+/// The block loop, for any mask function.
+#[inline(always)]
+fn run_blocks(
+    haystack: &[u8],
+    mut start: usize,
+    mut clean_from: usize,
+    masks: impl Fn(&[u8; BLOCK]) -> (u64, u64),
+) -> Run {
+    while let Some(block) = haystack
+        .get(start..start + BLOCK)
+        .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+    {
+        let (mask, non_ascii) = masks(block);
+        if non_ascii != 0 {
+            // Just past the block's last non-ASCII byte.
+            clean_from = start + BLOCK - non_ascii.leading_zeros() as usize;
+        }
+        if mask != 0 {
+            return Run {
+                start,
+                mask,
+                clean_from,
+            };
+        }
+        start += BLOCK;
+    }
+    Run {
+        start,
+        mask: 0,
+        clean_from,
+    }
+}
+
+/// The masks of one block: bit `i` of the first is set when `block[i]` is a
+/// CR or a LF, of the second when `block[i]` is not ASCII. (The decoder
+/// goes through [`blocks`]; this one-block dispatch is for the tests.)
+#[cfg(test)]
+fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: `avx2::masks` needs only the AVX2 instructions, and the
@@ -186,7 +245,20 @@ mod avx2 {
         _mm256_set1_epi8,
     };
 
-    use super::BLOCK;
+    use super::{BLOCK, Run};
+
+    /// [`super::run_blocks`] with AVX2 masks, inlined into one AVX2 loop.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
+        super::run_blocks(haystack, start, clean_from, |block| {
+            // SAFETY: only reached from `blocks`, whose caller guarantees AVX2.
+            unsafe { masks(block) }
+        })
+    }
 
     /// # Safety
     ///
