@@ -18,8 +18,13 @@ const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 /// Feed it the body's bytes as they arrive, cut anywhere: the items it
 /// produces do not depend on where the cuts fall. It never blocks an event
 /// waiting for more input (a CR ends a line at once; an LF that follows in
-/// the next chunk is swallowed), never re-scans bytes it has seen, and
-/// never holds more than its [`Limits`] allow.
+/// the next chunk is swallowed), never re-scans a line it has seen (so
+/// its time is linear in the input however it is cut), and never holds
+/// more than its [`Limits`] allow.
+///
+/// [`decode_each`](Self::decode_each) is the fast path: it keeps the line
+/// ends found 64 bytes at a time across the items of a chunk, where each
+/// [`decode`](Self::decode) call starts that scan afresh.
 ///
 /// One decoder follows one logical stream across reconnections: call
 /// [`finish`](Self::finish) when a connection's body ends, and the
@@ -721,7 +726,7 @@ impl Decoder {
 
 /// The value as text: borrowed unchecked when the scan proved its line
 /// ASCII, else validated by [`utf8_lossy`].
-#[inline]
+#[inline(always)]
 fn text<'a>(ascii: Option<Ascii<'a>>, value: &'a [u8]) -> Cow<'a, str> {
     match ascii.and_then(|ascii| ascii.str_of(value)) {
         Some(text) => Cow::Borrowed(text),
