@@ -8,7 +8,7 @@ use core::mem;
 use super::error::{DecodeError, Limit};
 use super::event::{Event, Item};
 use super::limits::Limits;
-use super::scan::{Ascii, LineEnds};
+use super::scan::{Ascii, BLOCK, LineEnds};
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
@@ -410,6 +410,24 @@ impl Decoder {
     where
         F: FnMut(Result<Item<'_>, DecodeError>),
     {
+        // A tiny chunk inside a line (a slow producer, a proxy that splits
+        // reads): no line ends, nothing pending from the last call, so all
+        // `decode_from` would do is `partial_line`. Skip its set-up.
+        if input.len() < BLOCK
+            && !self.dispatched
+            && !self.skip_lf
+            && self.bom_seen.is_none()
+            && !input.iter().any(|&byte| byte == b'\n' || byte == b'\r')
+        {
+            #[cfg(test)]
+            {
+                self.scanned += input.len();
+            }
+            if let Some(error) = self.partial_line(input) {
+                on_item(Err(error));
+            }
+            return;
+        }
         let mut lines = LineEnds::default();
         let mut pos = 0;
         while pos < input.len() {
@@ -788,6 +806,91 @@ mod tests {
         // The LF that completes the CRLF arrives later and is swallowed.
         let out = collect(&mut decoder, &[b"\ndata: y\n\n"]);
         assert_eq!(out, ["message|y|"]);
+    }
+
+    /// Everything `decode` yields for `chunks`, one call per item.
+    fn collect_stepwise(decoder: &mut Decoder, chunks: &[&[u8]]) -> Vec<String> {
+        let mut out = Vec::new();
+        for chunk in chunks {
+            let mut rest: &[u8] = chunk;
+            loop {
+                let step = decoder.decode(rest);
+                rest = &rest[step.consumed..];
+                let Some(item) = step.item else { break };
+                out.push(match item {
+                    Ok(Item::Event(e)) => format!("{}|{}|{}", e.event_type, e.data, e.id),
+                    Ok(Item::Retry(ms)) => format!("retry {ms}"),
+                    Err(e) => format!("error {e:?}"),
+                });
+            }
+        }
+        out
+    }
+
+    /// Stream pieces biased to what the rules treat specially.
+    const PIECES: &[&[u8]] = &[
+        b"data: ",
+        b"data:",
+        b"data",
+        b"event: ",
+        b"id: ",
+        b"retry: 15",
+        b": c",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\n\n",
+        b":",
+        b" ",
+        b"x",
+        b"yz0123456789",
+        b"\xEF\xBB\xBF",
+        b"\xC3\xA9",
+        b"\xFF",
+        b"\0",
+        b"a-much-longer-value-that-fills-a-good-part-of-a-64-byte-block",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// `decode_each` (which keeps the scan's masks across items and
+        /// has a path for tiny chunks) yields exactly what `decode` does,
+        /// however the stream is cut, limits and errors included.
+        #[test]
+        fn decode_each_agrees_with_decode(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..64),
+            cuts in proptest::collection::vec(0usize..400, 0..10),
+            small in proptest::bool::ANY,
+        ) {
+            let input: Vec<u8> = pieces.concat();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(input.len())).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([input.len()]) {
+                chunks.push(&input[at..cut]);
+                at = cut;
+            }
+            let limits = if small {
+                let mut limits = Limits::default();
+                limits.max_line = 70;
+                limits.max_data = 90;
+                limits.max_event_type = 8;
+                limits.max_id = 8;
+                limits
+            } else {
+                Limits::default()
+            };
+            for chunks in [chunks, input.chunks(1).collect(), input.chunks(3).collect(), input.chunks(7).collect()] {
+                let (mut each, mut step) = (Decoder::with_limits(limits), Decoder::with_limits(limits));
+                proptest::prop_assert_eq!(collect(&mut each, &chunks), collect_stepwise(&mut step, &chunks));
+                proptest::prop_assert_eq!(each.in_event(), step.in_event());
+                proptest::prop_assert_eq!(each.finish(), step.finish());
+                proptest::prop_assert_eq!(each.last_event_id(), step.last_event_id());
+                proptest::prop_assert_eq!(each.retry(), step.retry());
+            }
+        }
     }
 
     #[test]

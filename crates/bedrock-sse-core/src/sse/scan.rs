@@ -80,8 +80,17 @@ impl LineEnds {
             // Bytes skipped over were never inspected: claim nothing before `from`.
             self.clean_from = self.clean_from.max(from);
         }
-        // Scan whole blocks from where the last one ended.
-        let run = blocks(haystack, self.scanned_to, self.clean_from);
+        // Scan whole blocks from where the last one ended; tiny chunks have
+        // none, and skip the dispatch.
+        let run = if haystack.len().saturating_sub(self.scanned_to) >= BLOCK {
+            blocks(haystack, self.scanned_to, self.clean_from)
+        } else {
+            Run {
+                start: self.scanned_to,
+                mask: 0,
+                clean_from: self.clean_from,
+            }
+        };
         self.clean_from = run.clean_from;
         let start = run.start;
         if run.mask != 0 {
