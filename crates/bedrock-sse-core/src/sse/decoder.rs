@@ -873,12 +873,7 @@ mod tests {
                 at = cut;
             }
             let limits = if small {
-                let mut limits = Limits::default();
-                limits.max_line = 70;
-                limits.max_data = 90;
-                limits.max_event_type = 8;
-                limits.max_id = 8;
-                limits
+                Limits { max_line: 70, max_data: 90, max_event_type: 8, max_id: 8 }
             } else {
                 Limits::default()
             };
