@@ -10,6 +10,7 @@
 //! | feature | adapter |
 //! |---|---|
 //! | `tokio` (default) | [`JobWatch`] over reqwest, with tokio's timer ([`tokio`] module) |
+//! | `blocking` | `blocking::JobWatch`, an [`Iterator`] of events over ureq, for threads and scripts |
 //!
 //! Without any feature it is the core alone: drive
 //! [`job::watch::Watch`] from your own loop.
@@ -50,6 +51,13 @@ pub mod tokio {
 
 #[cfg(feature = "tokio")]
 pub use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
+
+/// The blocking adapter: [`JobWatch`](blocking::JobWatch) as an iterator,
+/// [`UreqTransport`](blocking::UreqTransport).
+#[cfg(feature = "blocking")]
+pub mod blocking {
+    pub use bedrock_sse_blocking::*;
+}
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(all(doctest, feature = "tokio"))]

@@ -1,0 +1,209 @@
+//! The driver loop: a [`Watch`] fed by a [`Transport`] on this thread, with
+//! each body read by a thread of its own.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::thread;
+use std::time::{self, Duration};
+
+use bedrock_sse_core::job::watch::{
+    Action, Instant, Outcome, TransportError, Watch, WatchConfig, WatchEvent,
+};
+
+use crate::transport::Transport;
+
+/// How much a reader thread reads at a time.
+const CHUNK: usize = 16 * 1024;
+/// Chunks a reader thread may read ahead of the driver: it then blocks, so
+/// a slow consumer bounds memory at this many chunks per connection.
+const READ_AHEAD: usize = 4;
+
+/// Follows one job to its end over a [`Transport`], blocking this thread.
+///
+/// Iterate it for the events; once the iteration ends, read the
+/// [`outcome`](Self::outcome).
+pub struct JobWatch<T: Transport> {
+    watch: Watch,
+    transport: T,
+    /// The driver's epoch: the core's [`Instant`] is the time since it.
+    origin: time::Instant,
+    /// The body of the current connection, as chunks from its reader thread.
+    body: Option<Receiver<Chunk>>,
+    outcome: Option<Outcome>,
+}
+
+/// What a reader thread hands over.
+enum Chunk {
+    Bytes(Vec<u8>),
+    End,
+    Failed(TransportError),
+}
+
+impl<T: Transport> JobWatch<T> {
+    /// A watch of `config`'s job over `transport`, starting now, with retry
+    /// jitter seeded from the process's random hasher keys.
+    pub fn new(transport: T, config: WatchConfig) -> Self {
+        let seed = RandomState::new().hash_one(config.job_id());
+        Self::with_seed(transport, config, seed)
+    }
+
+    /// The same with a chosen jitter seed, for reproducible runs.
+    pub fn with_seed(transport: T, config: WatchConfig, seed: u64) -> Self {
+        JobWatch {
+            watch: Watch::new(config, Instant::ZERO, seed),
+            transport,
+            origin: time::Instant::now(),
+            body: None,
+            outcome: None,
+        }
+    }
+
+    /// The session machine, for its counters: last-event-ID, connections,
+    /// consecutive failures, suppressed duplicates, rate-limit headers.
+    pub fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    /// How the watch ended, once the iteration has ended.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Takes the outcome, once the iteration has ended.
+    pub fn into_outcome(self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// Runs the watch to its end, calling `on_event` for each event, and
+    /// returns the outcome.
+    pub fn run(mut self, mut on_event: impl FnMut(WatchEvent)) -> Option<Outcome> {
+        for event in &mut self {
+            on_event(event);
+        }
+        self.outcome
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_duration(self.origin.elapsed())
+    }
+
+    /// How long until the watch's next deadline (zero if it has passed).
+    fn wait(&self) -> Option<Duration> {
+        let at = self.watch.poll_timeout()?;
+        Some(at.as_duration().saturating_sub(self.origin.elapsed()))
+    }
+
+    fn connect(&mut self, request: &bedrock_sse_core::job::watch::Request) {
+        // The watch bounds the wait for a response head by its deadline.
+        let timeout = self.wait().unwrap_or(Duration::from_secs(60));
+        match self.transport.send(request, timeout) {
+            Ok(response) => {
+                let now = self.now();
+                self.watch
+                    .handle_response(now, response.status, &response.headers);
+                self.body = spawn_reader(response.body);
+                if self.body.is_none() {
+                    let now = self.now();
+                    self.watch
+                        .handle_transport_error(now, TransportError::Other);
+                }
+            }
+            Err(error) => {
+                let now = self.now();
+                self.watch.handle_transport_error(now, error);
+            }
+        }
+    }
+}
+
+impl<T: Transport> Iterator for JobWatch<T> {
+    type Item = WatchEvent;
+
+    /// The next event, blocking as long as the watch says to wait; `None`
+    /// once the watch is over.
+    fn next(&mut self) -> Option<WatchEvent> {
+        loop {
+            while let Some(action) = self.watch.poll_action() {
+                match action {
+                    Action::Connect(request) => {
+                        self.body = None;
+                        self.connect(&request);
+                    }
+                    Action::Close | Action::Done => self.body = None,
+                }
+            }
+            if let Some(event) = self.watch.poll_event() {
+                return Some(event);
+            }
+            if let Some(outcome) = self.watch.poll_outcome() {
+                self.outcome = Some(outcome);
+            }
+            if self.outcome.is_some() {
+                return None;
+            }
+            let wait = self.wait();
+            let input = match (&self.body, wait) {
+                (Some(body), Some(wait)) => body.recv_timeout(wait),
+                (Some(body), None) => body.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                (None, Some(wait)) => {
+                    thread::sleep(wait);
+                    Err(RecvTimeoutError::Timeout)
+                }
+                // A live watch always waits on a connection or a deadline.
+                (None, None) => return None,
+            };
+            let now = self.now();
+            match input {
+                Ok(Chunk::Bytes(bytes)) => self.watch.handle_body(now, &bytes),
+                Ok(Chunk::End) => {
+                    self.body = None;
+                    self.watch.handle_eof(now);
+                }
+                Ok(Chunk::Failed(error)) => {
+                    self.body = None;
+                    self.watch.handle_transport_error(now, error);
+                }
+                Err(RecvTimeoutError::Timeout) => self.watch.handle_timeout(now),
+                Err(RecvTimeoutError::Disconnected) => {
+                    // The reader thread died without a word (it panicked).
+                    self.body = None;
+                    self.watch
+                        .handle_transport_error(now, TransportError::Other);
+                }
+            }
+        }
+    }
+}
+
+/// Starts the thread that reads `body` into a bounded channel; `None` if the
+/// thread cannot be started.
+fn spawn_reader<B: Read + Send + 'static>(mut body: B) -> Option<Receiver<Chunk>> {
+    let (tx, rx) = mpsc::sync_channel(READ_AHEAD);
+    let started = thread::Builder::new()
+        .name("bedrock-sse-body".into())
+        .spawn(move || read_body(&mut body, &tx));
+    started.ok().map(|_| rx)
+}
+
+fn read_body(body: &mut impl Read, tx: &SyncSender<Chunk>) {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let chunk = match body.read(&mut buf) {
+            Ok(0) => Chunk::End,
+            Ok(n) => Chunk::Bytes(buf[..n].to_vec()),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => Chunk::Failed(match error.kind() {
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout,
+                io::ErrorKind::InvalidData => TransportError::Protocol,
+                _ => TransportError::Reset,
+            }),
+        };
+        let last = !matches!(chunk, Chunk::Bytes(_));
+        // The driver dropped the connection: stop reading.
+        if tx.send(chunk).is_err() || last {
+            return;
+        }
+    }
+}

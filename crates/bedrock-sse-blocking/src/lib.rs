@@ -1,0 +1,60 @@
+//! # bedrock-sse-blocking
+//!
+//! The blocking driver of `bedrock-sse`, for threads and scripts: it follows
+//! a Bedrock job to its end and yields each typed event exactly once, as an
+//! [`Iterator`], across the server's rotations, dead connections, rate
+//! limits and 5xx retries.
+//!
+//! As in every driver, all of those decisions are made by the Sans-IO
+//! [`Watch`](bedrock_sse_core::job::watch::Watch) of `bedrock-sse-core`;
+//! this crate only moves bytes between a blocking HTTP client and it, and
+//! waits until the watch's deadlines.
+//!
+//! * [`JobWatch`]: the driver. Iterate it for [`WatchEvent`]s; when the
+//!   iteration ends, [`JobWatch::outcome`] says how the watch ended.
+//! * [`Transport`]: how requests are sent. [`UreqTransport`] (feature
+//!   `ureq`, on by default) is the ready-made one.
+//!
+//! ```no_run
+//! use bedrock_sse_blocking::{JobWatch, Outcome, UreqTransport, WatchConfig, WatchEvent};
+//! use bedrock_sse_core::api::Credentials;
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = WatchConfig::new("job_01JABCD123")?;
+//! config.credentials = Some(Credentials::bearer(std::env::var("BEDROCK_API_KEY")?)?);
+//! let mut watch = JobWatch::new(UreqTransport::new(), config);
+//! for event in &mut watch {
+//!     if let WatchEvent::Job { id, event } = event {
+//!         println!("#{id} {} {:?}", event.name(), event.status());
+//!     }
+//! }
+//! match watch.outcome() {
+//!     Some(Outcome::Finished(last)) => println!("done: {}", last.name()),
+//!     other => eprintln!("watch ended: {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## How waiting works
+//!
+//! A blocking read cannot be interrupted when the watch's idle deadline
+//! passes, so each connection's body is read by a small thread of its own
+//! that hands chunks over a channel; the driver waits on that channel with
+//! the watch's deadline as its timeout. When the watch gives a connection
+//! up (idle timeout, terminal event), the driver drops it at once; its
+//! reader thread ends at its next read, which for a server that has gone
+//! silent is when the server or the operating system closes the socket.
+#![forbid(unsafe_code)]
+
+mod driver;
+mod transport;
+#[cfg(feature = "ureq")]
+mod ureq_transport;
+
+pub use driver::JobWatch;
+pub use transport::{Response, Transport};
+#[cfg(feature = "ureq")]
+pub use ureq_transport::UreqTransport;
+
+pub use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};

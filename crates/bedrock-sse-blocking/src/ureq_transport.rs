@@ -1,0 +1,91 @@
+//! The ready-made transport over ureq.
+
+use std::io;
+use std::time::Duration;
+
+use bedrock_sse_core::job::watch::{Request, TransportError};
+
+use crate::transport::{Response, Transport};
+
+/// A [`Transport`] over a [`ureq::Agent`] (rustls).
+///
+/// Cheap to clone; share one between watches so they share its connection
+/// pool.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        let config = ureq::Agent::config_builder()
+            // A 401 or 503 is an answer for the watch to judge, not an error.
+            .http_status_as_error(false)
+            .build();
+        UreqTransport {
+            agent: config.into(),
+        }
+    }
+}
+
+impl UreqTransport {
+    /// A transport with its own agent: statuses are not errors, no timeout
+    /// on bodies.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A transport over your own agent (proxy, roots...). It must be built
+    /// with `http_status_as_error(false)` and no global or body timeout.
+    pub fn with_agent(agent: ureq::Agent) -> Self {
+        UreqTransport { agent }
+    }
+}
+
+impl Transport for UreqTransport {
+    type Body = ureq::BodyReader<'static>;
+
+    fn send(
+        &self,
+        request: &Request,
+        timeout: Duration,
+    ) -> Result<Response<Self::Body>, TransportError> {
+        let mut builder = self.agent.get(request.url());
+        for header in request.headers() {
+            builder = builder.header(header.name(), header.value());
+        }
+        let response = builder
+            .config()
+            .timeout_connect(Some(timeout))
+            .timeout_recv_response(Some(timeout))
+            .build()
+            .call()
+            .map_err(|error| classify(&error))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+            .collect();
+        Ok(Response {
+            status,
+            headers,
+            body: response.into_body().into_reader(),
+        })
+    }
+}
+
+/// What kind of failure a ureq error is, for the watch's retry decision.
+fn classify(error: &ureq::Error) -> TransportError {
+    match error {
+        ureq::Error::Timeout(_) => TransportError::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportError::Connect,
+        ureq::Error::Io(io) => match io.kind() {
+            io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound => TransportError::Connect,
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout,
+            _ => TransportError::Reset,
+        },
+        ureq::Error::Protocol(_) => TransportError::Protocol,
+        _ => TransportError::Other,
+    }
+}
