@@ -332,6 +332,10 @@ impl<W: Write> Printer for HumanPrinter<W> {
     }
 
     fn outcome(&mut self, outcome: &Outcome, _exit: Exit) -> io::Result<()> {
+        // A failed watch is an error message: stderr, like every other.
+        if outcome.error().is_some() {
+            return display::outcome(&mut io::stderr().lock(), outcome);
+        }
         display::outcome(&mut self.out, outcome)
     }
 }
