@@ -4,10 +4,10 @@
 use std::io::{self, Write};
 
 use bedrock_sse_core::job::watch::{Outcome, WatchEvent};
-use bedrock_sse_core::job::{JobData, JobEvent, OwnedJobEvent};
+use bedrock_sse_core::job::{JobData, JobEvent, JobStatus, OwnedJobEvent};
 use serde_json::Value;
 
-use crate::watch::describe_failure;
+use crate::watch::{describe_failure, terminal_kind};
 
 /// Prints one thing the watch reported.
 pub(crate) fn event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
@@ -101,22 +101,19 @@ fn error_text<'a>(data: &'a JobData<'_>) -> (&'a str, &'a str) {
 }
 
 fn results(out: &mut impl Write, last: &OwnedJobEvent) -> io::Result<()> {
-    match last {
-        JobEvent::Failed(data) => {
+    // A `status` event with a terminal status ends a job as well as the
+    // named terminal events do.
+    let Some(data) = last.data() else {
+        return writeln!(out, "\nJob ended: {}", last.name());
+    };
+    match terminal_kind(last) {
+        JobStatus::Failed => {
             let (code, message) = error_text(data);
             writeln!(out, "\nJob failed: {code}: {message}")
         }
-        JobEvent::Canceled(_) => writeln!(out, "\nJob canceled."),
-        JobEvent::Status(data) | JobEvent::Completed(data) => {
-            writeln!(
-                out,
-                "\nJob {}.",
-                data.status.as_ref().map_or("completed", |s| match s {
-                    bedrock_sse_core::job::JobStatus::Failed => "failed",
-                    bedrock_sse_core::job::JobStatus::Canceled => "canceled",
-                    _ => "completed",
-                })
-            )?;
+        JobStatus::Canceled => writeln!(out, "\nJob canceled."),
+        _ => {
+            writeln!(out, "\nJob completed.")?;
             let Some(raw) = data.results.as_ref() else {
                 return Ok(());
             };
@@ -152,6 +149,5 @@ fn results(out: &mut impl Write, last: &OwnedJobEvent) -> io::Result<()> {
             }
             Ok(())
         }
-        other => writeln!(out, "\nJob ended: {}", other.name()),
     }
 }

@@ -157,7 +157,7 @@ pub(crate) fn exit_code(outcome: &Outcome) -> Exit {
 }
 
 /// How a terminal event ended the job: by its name, else its status.
-fn terminal_kind(event: &OwnedJobEvent) -> JobStatus {
+pub(crate) fn terminal_kind(event: &OwnedJobEvent) -> JobStatus {
     match event.kind() {
         Some(EventKind::Completed) => JobStatus::Completed,
         Some(EventKind::Failed) => JobStatus::Failed,
