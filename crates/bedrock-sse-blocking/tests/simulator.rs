@@ -6,7 +6,9 @@ use std::time::Duration;
 use bedrock_sse_blocking::{JobWatch, UreqTransport};
 use bedrock_sse_core::api::{BaseUrl, Credentials};
 use bedrock_sse_core::job::watch::{Failure, Outcome, WatchConfig, WatchError, WatchEvent};
-use bedrock_sse_sim::{Faults, JobScript, RunningSim, ServerErrors, Simulator, SimulatorBuilder};
+use bedrock_sse_sim::{
+    BlockingSim, Faults, JobScript, RunningSim, ServerErrors, Simulator, SimulatorBuilder,
+};
 use serde_json::json;
 
 const KEY: &str = "sk_test_blocking";
@@ -15,33 +17,25 @@ fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
-/// The simulator, on a runtime of its own; the test thread blocks freely.
-struct Sim {
-    runtime: tokio::runtime::Runtime,
-    sim: Option<RunningSim>,
-}
+/// The simulator on a runtime of its own: the test thread blocks freely.
+struct Sim(BlockingSim);
 
 impl Sim {
     fn start(
         jobs: impl IntoIterator<Item = JobScript>,
         tune: impl FnOnce(SimulatorBuilder) -> SimulatorBuilder,
     ) -> Sim {
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         let mut builder = Simulator::builder().key(KEY);
         for job in jobs {
             builder = builder.job(job);
         }
-        let sim = runtime
-            .block_on(tune(builder).start())
-            .expect("the simulator starts");
-        Sim {
-            runtime,
-            sim: Some(sim),
-        }
+        Sim(tune(builder)
+            .start_blocking()
+            .expect("the simulator starts"))
     }
 
     fn sim(&self) -> &RunningSim {
-        self.sim.as_ref().expect("running")
+        &self.0
     }
 
     /// A config for `job` with test-sized timeouts.
@@ -58,14 +52,6 @@ impl Sim {
             Duration::from_secs(30),
         ));
         config
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            let _ = self.runtime.block_on(sim.shutdown());
-        }
     }
 }
 

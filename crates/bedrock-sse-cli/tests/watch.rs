@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use bedrock_sse_sim::{Faults, JobScript, RunningSim, ServerErrors, Simulator};
+use bedrock_sse_sim::{BlockingSim, Faults, JobScript, ServerErrors, Simulator};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk_cli_watch_secret";
@@ -13,30 +13,20 @@ fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
-/// A simulator on its own runtime thread, for a test that runs the binary.
-struct Sim {
-    runtime: tokio::runtime::Runtime,
-    sim: Option<RunningSim>,
-}
+/// A simulator on a runtime of its own, for a test that runs the binary.
+struct Sim(BlockingSim);
 
 impl Sim {
     fn start(jobs: impl IntoIterator<Item = JobScript>) -> Sim {
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         let mut builder = Simulator::builder().key(KEY);
         for job in jobs {
             builder = builder.job(job);
         }
-        let sim = runtime
-            .block_on(builder.start())
-            .expect("the simulator starts");
-        Sim {
-            runtime,
-            sim: Some(sim),
-        }
+        Sim(builder.start_blocking().expect("the simulator starts"))
     }
 
     fn url(&self) -> String {
-        self.sim.as_ref().expect("running").base_url()
+        self.0.base_url()
     }
 
     /// Runs `bedrock-sse watch JOB --json --base-url <sim> ARGS...`.
@@ -48,14 +38,6 @@ impl Sim {
             .env("BEDROCK_API_KEY", KEY)
             .output()
             .expect("the binary runs")
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            let _ = self.runtime.block_on(sim.shutdown());
-        }
     }
 }
 

@@ -100,6 +100,7 @@
 //! [`Encoder`]: bedrock_sse_core::sse::Encoder
 
 mod auth;
+mod blocking;
 mod faults;
 mod log;
 mod problem;
@@ -109,6 +110,7 @@ mod server;
 mod stream;
 mod timeline;
 
+pub use blocking::BlockingSim;
 pub use faults::{Faults, Newline, ServerErrors};
 pub use log::{RequestLog, RequestRecord};
 pub use rate_limit::RateLimit;

@@ -336,6 +336,10 @@ pub enum SimError {
     /// The server task panicked or was aborted.
     #[error("the simulator's server task ended abnormally")]
     ServerTask,
+    /// [`start_blocking`](SimulatorBuilder::start_blocking) could not start
+    /// its runtime (out of threads or file descriptors).
+    #[error("cannot start the simulator's runtime: {0}")]
+    Runtime(io::Error),
 }
 
 /// A job not in the simulator's registry.
