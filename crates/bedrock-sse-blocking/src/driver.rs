@@ -96,8 +96,9 @@ impl<T: Transport> JobWatch<T> {
     }
 
     fn connect(&mut self, request: &bedrock_sse_core::job::watch::Request) {
-        // The watch bounds the wait for a response head by its deadline.
-        let timeout = self.wait().unwrap_or(Duration::from_secs(60));
+        // The watch bounds the wait for a response head by its deadline
+        // (a request in flight always has one: the idle timeout).
+        let timeout = self.wait().unwrap_or(self.watch.config().idle_timeout);
         match self.transport.send(request, timeout) {
             Ok(response) => {
                 let now = self.now();
