@@ -216,10 +216,12 @@ fn resident_memory_per_idle_stream() {
 
 #[test]
 fn resident_memory_per_idle_watch() {
-    use bedrock_sse_core::job::watch::{Instant, Watch, WatchConfig};
+    use bedrock_sse_core::watch::{Instant, Watch, WatchConfig};
     let size = std::mem::size_of::<Watch>();
     let before = live_bytes();
-    let config = WatchConfig::new("job_01JABCD123").expect("a valid job id");
+    let config = WatchConfig::builder("job_01JABCD123")
+        .expect("a valid job id")
+        .build();
     let watch = Watch::new(config, Instant::from_millis(0), 7);
     let heap = live_bytes() - before;
     println!(

@@ -8,8 +8,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::{self, Duration};
 
-use bedrock_sse_core::job::watch::{
-    Action, Instant, Outcome, TransportError, Watch, WatchConfig, WatchEvent,
+use bedrock_sse_core::http::Request;
+use bedrock_sse_core::watch::{
+    Action, Instant, Outcome, TransportError, TransportErrorKind, Watch, WatchConfig, WatchEvent,
 };
 
 use crate::transport::Transport;
@@ -32,6 +33,7 @@ pub struct JobWatch<T: Transport> {
     /// The body of the current connection, as chunks from its reader thread.
     body: Option<Receiver<Chunk>>,
     outcome: Option<Outcome>,
+    span: tracing::Span,
 }
 
 /// What a reader thread hands over.
@@ -51,7 +53,9 @@ impl<T: Transport> JobWatch<T> {
 
     /// The same with a chosen jitter seed, for reproducible runs.
     pub fn with_seed(transport: T, config: WatchConfig, seed: u64) -> Self {
+        let span = tracing::info_span!("watch", job_id = %config.job_id());
         JobWatch {
+            span,
             watch: Watch::new(config, Instant::ZERO, seed),
             transport,
             origin: time::Instant::now(),
@@ -66,7 +70,8 @@ impl<T: Transport> JobWatch<T> {
         &self.watch
     }
 
-    /// How the watch ended, once the iteration has ended.
+    /// How the watch ended, once the iteration has ended (and from then
+    /// on).
     pub fn outcome(&self) -> Option<&Outcome> {
         self.outcome.as_ref()
     }
@@ -78,11 +83,12 @@ impl<T: Transport> JobWatch<T> {
 
     /// Runs the watch to its end, calling `on_event` for each event, and
     /// returns the outcome.
-    pub fn run(mut self, mut on_event: impl FnMut(WatchEvent)) -> Option<Outcome> {
+    pub fn run(mut self, mut on_event: impl FnMut(WatchEvent)) -> Outcome {
         for event in &mut self {
             on_event(event);
         }
         self.outcome
+            .expect("the iteration ends only once the outcome is set")
     }
 
     fn now(&self) -> Instant {
@@ -95,10 +101,12 @@ impl<T: Transport> JobWatch<T> {
         Some(at.as_duration().saturating_sub(self.origin.elapsed()))
     }
 
-    fn connect(&mut self, request: &bedrock_sse_core::job::watch::Request) {
-        // The watch bounds the wait for a response head by its deadline
-        // (a request in flight always has one: the idle timeout).
-        let timeout = self.wait().unwrap_or(self.watch.config().idle_timeout);
+    fn connect(&mut self, request: &Request) {
+        // A blocking client cannot be interrupted, so it is given the
+        // watch's next deadline (a request in flight always has one: the
+        // head timeout). When it gives up there, the watch takes that as
+        // its own head timeout.
+        let Some(timeout) = self.wait() else { return };
         match self.transport.send(request, timeout) {
             Ok(response) => {
                 let now = self.now();
@@ -107,8 +115,11 @@ impl<T: Transport> JobWatch<T> {
                 self.body = spawn_reader(response.body);
                 if self.body.is_none() {
                     let now = self.now();
-                    self.watch
-                        .handle_transport_error(now, TransportError::Other);
+                    let error = TransportError::new(
+                        TransportErrorKind::Other,
+                        "cannot start the thread that reads the body",
+                    );
+                    self.watch.handle_transport_error(now, error);
                 }
             }
             Err(error) => {
@@ -125,20 +136,20 @@ impl<T: Transport> Iterator for JobWatch<T> {
     /// The next event, blocking as long as the watch says to wait; `None`
     /// once the watch is over.
     fn next(&mut self) -> Option<WatchEvent> {
+        let span = self.span.clone();
+        let _entered = span.enter();
         loop {
             while let Some(action) = self.watch.poll_action() {
-                match action {
-                    Action::Connect(request) => {
-                        self.body = None;
-                        self.connect(&request);
-                    }
-                    Action::Close | Action::Done => self.body = None,
+                self.body = None;
+                if let Action::Connect(request) = action {
+                    self.connect(&request);
                 }
             }
             if let Some(event) = self.watch.poll_event() {
                 return Some(event);
             }
             if let Some(outcome) = self.watch.poll_outcome() {
+                self.body = None;
                 self.outcome = Some(outcome);
             }
             if self.outcome.is_some() {
@@ -170,8 +181,11 @@ impl<T: Transport> Iterator for JobWatch<T> {
                 Err(RecvTimeoutError::Disconnected) => {
                     // The reader thread died without a word (it panicked).
                     self.body = None;
-                    self.watch
-                        .handle_transport_error(now, TransportError::Other);
+                    let error = TransportError::new(
+                        TransportErrorKind::Other,
+                        "the thread reading the body stopped",
+                    );
+                    self.watch.handle_transport_error(now, error);
                 }
             }
         }
@@ -195,11 +209,16 @@ fn read_body(body: &mut impl Read, tx: &SyncSender<Chunk>) {
             Ok(0) => Chunk::End,
             Ok(n) => Chunk::Bytes(buf[..n].to_vec()),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => Chunk::Failed(match error.kind() {
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout,
-                io::ErrorKind::InvalidData => TransportError::Protocol,
-                _ => TransportError::Reset,
-            }),
+            Err(error) => {
+                let kind = match error.kind() {
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                        TransportErrorKind::Timeout
+                    }
+                    io::ErrorKind::InvalidData => TransportErrorKind::Protocol,
+                    _ => TransportErrorKind::Reset,
+                };
+                Chunk::Failed(TransportError::from_error(kind, &error))
+            }
         };
         let last = !matches!(chunk, Chunk::Bytes(_));
         // The driver dropped the connection: stop reading.

@@ -6,7 +6,7 @@
 //! limits and 5xx retries.
 //!
 //! As in every driver, all of those decisions are made by the Sans-IO
-//! [`Watch`](bedrock_sse_core::job::watch::Watch) of `bedrock-sse-core`;
+//! [`Watch`](bedrock_sse_core::watch::Watch) of `bedrock-sse-core`;
 //! this crate only moves bytes between a blocking HTTP client and it, and
 //! waits until the watch's deadlines.
 //!
@@ -17,11 +17,9 @@
 //!
 //! ```no_run
 //! use bedrock_sse_blocking::{JobWatch, Outcome, UreqTransport, WatchConfig, WatchEvent};
-//! use bedrock_sse_core::api::Credentials;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut config = WatchConfig::new("job_01JABCD123")?;
-//! config.credentials = Some(Credentials::bearer(std::env::var("BEDROCK_API_KEY")?)?);
+//! let config = WatchConfig::from_env("job_01JABCD123")?; // BEDROCK_API_KEY, ...
 //! let mut watch = JobWatch::new(UreqTransport::new(), config);
 //! for event in &mut watch {
 //!     if let WatchEvent::Job { id, event } = event {
@@ -29,7 +27,7 @@
 //!     }
 //! }
 //! match watch.outcome() {
-//!     Some(Outcome::Finished(last)) => println!("done: {}", last.name()),
+//!     Some(Outcome::Finished { end, .. }) => println!("the job ended: {end}"),
 //!     other => eprintln!("watch ended: {other:?}"),
 //! }
 //! # Ok(())
@@ -57,4 +55,7 @@ pub use transport::{Response, Transport};
 #[cfg(feature = "ureq")]
 pub use ureq_transport::UreqTransport;
 
-pub use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};
+pub use bedrock_sse_core::http::Request;
+pub use bedrock_sse_core::watch::{
+    Outcome, TransportError, TransportErrorKind, WatchConfig, WatchEvent,
+};

@@ -3,7 +3,8 @@
 use std::io::Read;
 use std::time::Duration;
 
-use bedrock_sse_core::job::watch::{Request, TransportError};
+use bedrock_sse_core::http::Request;
+use bedrock_sse_core::watch::TransportError;
 
 /// A response head and its body, as a [`Transport`] hands it over.
 #[derive(Debug)]
@@ -24,11 +25,13 @@ pub trait Transport {
     type Body: Read + Send + 'static;
 
     /// Sends `request` (method, URL and headers exactly as given; never log
-    /// the [sensitive](bedrock_sse_core::job::watch::Header::is_sensitive)
+    /// the [sensitive](bedrock_sse_core::http::Header::is_sensitive)
     /// ones) and returns once the response head has arrived, or fails after
     /// `timeout` (connecting and waiting for the head together).
     ///
-    /// Statuses are not errors: a 401 or a 503 is a `Response` like a 200.
+    /// Statuses are not errors: a 401, a 307 or a 503 is a `Response` like
+    /// a 200. Redirects must not be followed: the watch decides where
+    /// credentials may go.
     /// There must be no timeout on reading the body: a stream legitimately
     /// lasts minutes, and the watch keeps its own idle deadline.
     fn send(

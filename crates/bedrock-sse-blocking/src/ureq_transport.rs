@@ -3,7 +3,8 @@
 use std::io;
 use std::time::Duration;
 
-use bedrock_sse_core::job::watch::{Request, TransportError};
+use bedrock_sse_core::http::Request;
+use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
 
 use crate::transport::{Response, Transport};
 
@@ -21,6 +22,9 @@ impl Default for UreqTransport {
         let config = ureq::Agent::config_builder()
             // A 401 or 503 is an answer for the watch to judge, not an error.
             .http_status_as_error(false)
+            // Redirects are the watch's decision: it follows them only
+            // within the base URL's origin, so credentials never leave it.
+            .max_redirects(0)
             .build();
         UreqTransport {
             agent: config.into(),
@@ -29,14 +33,15 @@ impl Default for UreqTransport {
 }
 
 impl UreqTransport {
-    /// A transport with its own agent: statuses are not errors, no timeout
-    /// on bodies.
+    /// A transport with its own agent: statuses are not errors, redirects
+    /// are handed to the watch, no timeout on bodies.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A transport over your own agent (proxy, roots...). It must be built
-    /// with `http_status_as_error(false)` and no global or body timeout.
+    /// A transport over your own agent. It must be built with
+    /// `http_status_as_error(false)`, `max_redirects(0)` (the watch decides
+    /// where credentials may go) and no global or body timeout.
     pub fn with_agent(agent: ureq::Agent) -> Self {
         UreqTransport { agent }
     }
@@ -75,17 +80,21 @@ impl Transport for UreqTransport {
     }
 }
 
-/// What kind of failure a ureq error is, for the watch's retry decision.
+/// A ureq error as the watch takes it: its kind, and its words with their
+/// sources (the OS error included).
 fn classify(error: &ureq::Error) -> TransportError {
-    match error {
-        ureq::Error::Timeout(_) => TransportError::Timeout,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportError::Connect,
+    let kind = match error {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
         ureq::Error::Io(io) => match io.kind() {
-            io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound => TransportError::Connect,
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout,
-            _ => TransportError::Reset,
+            io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound => {
+                TransportErrorKind::Connect
+            }
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportErrorKind::Timeout,
+            _ => TransportErrorKind::Reset,
         },
-        ureq::Error::Protocol(_) => TransportError::Protocol,
-        _ => TransportError::Other,
-    }
+        ureq::Error::Protocol(_) => TransportErrorKind::Protocol,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::from_error(kind, error)
 }

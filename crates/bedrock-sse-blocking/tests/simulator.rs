@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use bedrock_sse_blocking::{JobWatch, UreqTransport};
-use bedrock_sse_core::api::{BaseUrl, Credentials};
-use bedrock_sse_core::job::watch::{Failure, Outcome, WatchConfig, WatchError, WatchEvent};
+use bedrock_sse_core::watch::{BackoffPolicy, WatchConfigBuilder};
+use bedrock_sse_core::watch::{Failure, Outcome, WatchConfig, WatchError, WatchEvent};
 use bedrock_sse_sim::{
     BlockingSim, Faults, JobScript, RunningSim, ServerErrors, Simulator, SimulatorBuilder,
 };
@@ -39,33 +39,32 @@ impl Sim {
     }
 
     /// A config for `job` with test-sized timeouts.
-    fn config(&self, job: &str) -> WatchConfig {
-        let mut config = WatchConfig::new(job).expect("a job id");
-        config.base_url = BaseUrl::parse(&self.sim().base_url()).expect("the simulator's URL");
-        config.credentials = Some(Credentials::bearer(KEY).expect("a key"));
-        config.idle_timeout = ms(400);
-        config.backoff.initial = ms(10);
-        config.backoff.max = ms(50);
-        config.min_rotation_uptime = ms(50);
-        // A bound on each test, so that a bug fails it instead of hanging it.
-        config.deadline = Some(bedrock_sse_core::job::watch::Instant::from_duration(
-            Duration::from_secs(30),
-        ));
-        config
+    fn config(&self, job: &str) -> WatchConfigBuilder {
+        let mut backoff = BackoffPolicy::default();
+        backoff.initial = ms(10);
+        backoff.max = ms(50);
+        WatchConfig::builder(job)
+            .and_then(|b| b.base_url(self.sim().base_url()))
+            .and_then(|b| b.bearer(KEY))
+            .and_then(|b| b.idle_timeout(ms(400)))
+            .expect("a valid config")
+            .backoff(backoff)
+            .min_rotation_uptime(ms(50))
+            // A bound on each test, so that a bug fails it instead of hanging it.
+            .timeout(Duration::from_secs(30))
     }
 }
 
 /// Runs a watch to its end: the job events' names, everything else, and the
 /// outcome.
-fn run(config: WatchConfig) -> (Vec<String>, Vec<WatchEvent>, Outcome) {
+fn run(config: WatchConfigBuilder) -> (Vec<String>, Vec<WatchEvent>, Outcome) {
     let mut jobs = Vec::new();
     let mut others = Vec::new();
-    let outcome = JobWatch::with_seed(UreqTransport::new(), config, 7)
-        .run(|event| match event {
+    let outcome =
+        JobWatch::with_seed(UreqTransport::new(), config.build(), 7).run(|event| match event {
             WatchEvent::Job { event, .. } => jobs.push(event.name().to_owned()),
             other => others.push(other),
-        })
-        .expect("an outcome");
+        });
     (jobs, others, outcome)
 }
 
@@ -83,7 +82,7 @@ fn quick_job(id: &str) -> JobScript {
 #[test]
 fn follows_a_job_from_queued_to_completed() {
     let sim = Sim::start([quick_job("job_a")], |b| b);
-    let mut watch = JobWatch::with_seed(UreqTransport::new(), sim.config("job_a"), 1);
+    let mut watch = JobWatch::with_seed(UreqTransport::new(), sim.config("job_a").build(), 1);
     let mut ids = Vec::new();
     for event in &mut watch {
         let WatchEvent::Job { id, event } = event else {
@@ -104,7 +103,7 @@ fn follows_a_job_from_queued_to_completed() {
             .collect::<Vec<_>>(),
         expected
     );
-    let Some(Outcome::Finished(last)) = watch.outcome() else {
+    let Some(Outcome::Finished { event: last, .. }) = watch.outcome() else {
         panic!("{:?}", watch.outcome())
     };
     assert!(last.data().and_then(|d| d.results.as_ref()).is_some());
@@ -119,7 +118,7 @@ fn reconnects_across_rotations_without_duplicates() {
     let job = JobScript::overlay("job_rot", 6, ms(200));
     let sim = Sim::start([job], |b| b.max_connection(ms(150)).heartbeat(ms(40)));
     let (jobs, others, outcome) = run(sim.config("job_rot"));
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(
         jobs.iter().filter(|k| *k == "progress").count(),
         6,
@@ -145,8 +144,8 @@ fn reconnects_across_rotations_without_duplicates() {
 #[test]
 fn a_wrong_key_is_fatal_and_never_retried() {
     let sim = Sim::start([quick_job("job_a")], |b| b);
-    let mut config = sim.config("job_a");
-    config.credentials = Some(Credentials::api_key("sk_wrong_secret").expect("a key"));
+    let config = sim.config("job_a");
+    let config = config.api_key("sk_wrong_secret").expect("a key");
     let (jobs, _, outcome) = run(config);
     assert!(jobs.is_empty());
     let Outcome::Failed(error @ WatchError::Unauthorized { .. }) = &outcome else {
@@ -166,7 +165,7 @@ fn server_errors_are_retried_then_the_job_followed() {
     job.faults.server_errors = Some(ServerErrors::unavailable(2));
     let sim = Sim::start([job], |b| b);
     let (jobs, others, outcome) = run(sim.config("job_5xx"));
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(jobs.last().map(String::as_str), Some("completed"));
     assert_eq!(others.len(), 2, "{others:?}");
     assert!(others.iter().all(|o| matches!(
@@ -195,7 +194,7 @@ fn a_stalled_connection_is_given_up_after_the_idle_timeout() {
         )
         .expect("a known job");
     let (jobs, others, outcome) = run(sim.config("job_stall"));
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(
         jobs,
         ["status", "status", "progress", "progress", "completed"]
@@ -228,7 +227,7 @@ fn a_dropped_connection_resumes_where_it_broke() {
         )
         .expect("a known job");
     let (jobs, others, outcome) = run(sim.config("job_drop"));
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(
         jobs,
         ["status", "status", "progress", "progress", "completed"]
@@ -242,11 +241,15 @@ fn a_refused_connection_spends_the_failure_budget() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut config = WatchConfig::new("job_a").expect("a job id");
-    config.base_url = BaseUrl::parse(&format!("http://127.0.0.1:{port}")).expect("a URL");
-    config.backoff.initial = ms(5);
-    config.backoff.max = ms(10);
-    config.backoff.max_failures = Some(2);
+    let mut backoff = BackoffPolicy::default();
+    backoff.initial = ms(5);
+    backoff.max = ms(10);
+    backoff.max_failures = Some(2);
+    let config = WatchConfig::builder("job_a")
+        .expect("a job id")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .expect("a URL")
+        .backoff(backoff);
     let (_, others, outcome) = run(config);
     assert!(
         matches!(

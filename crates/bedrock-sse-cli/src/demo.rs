@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use bedrock_sse_core::api::{BaseUrl, Credentials};
-use bedrock_sse_core::job::watch::WatchConfig;
+use bedrock_sse_core::watch::WatchConfig;
 use bedrock_sse_sim::{DEFAULT_KEY, JobScript, Simulator};
 
 use crate::{Exit, watch};
@@ -51,21 +50,16 @@ async fn demo(speed: f64, json: bool) -> Exit {
             return Exit::Io;
         }
     };
-    let mut config = match WatchConfig::new(JOB_ID) {
-        Ok(config) => config,
+    let config = WatchConfig::builder(JOB_ID)
+        .and_then(|b| b.base_url(sim.base_url()))
+        .and_then(|b| b.bearer(DEFAULT_KEY));
+    let config = match config {
+        Ok(config) => config.build(),
         Err(error) => {
             eprintln!("bedrock-sse demo: {error}");
             return Exit::Io;
         }
     };
-    config.base_url = match BaseUrl::parse(&sim.base_url()) {
-        Ok(url) => url,
-        Err(error) => {
-            eprintln!("bedrock-sse demo: {error}");
-            return Exit::Io;
-        }
-    };
-    config.credentials = Credentials::bearer(DEFAULT_KEY).ok();
     // The banner goes to stderr under --json, so stdout stays JSON Lines.
     let banner = format!(
         "Simulated Bedrock API on {}\nWatching {JOB_ID} (overlay.generate): GET {}\n",

@@ -3,11 +3,11 @@
 
 use std::io::{self, Write};
 
-use bedrock_sse_core::job::watch::{Outcome, WatchEvent};
-use bedrock_sse_core::job::{JobData, JobEvent, JobStatus, OwnedJobEvent};
+use bedrock_sse_core::job::{JobData, JobEnd, JobEvent, OwnedJobEvent};
+use bedrock_sse_core::watch::{Outcome, WatchEvent};
 use serde_json::Value;
 
-use crate::watch::{describe_failure, terminal_kind};
+use crate::watch::describe_failure;
 
 /// Prints one thing the watch reported.
 pub(crate) fn event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
@@ -39,7 +39,7 @@ pub(crate) fn event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> 
 /// Prints how the watch ended.
 pub(crate) fn outcome(out: &mut impl Write, outcome: &Outcome) -> io::Result<()> {
     match outcome {
-        Outcome::Finished(last) => results(out, last),
+        Outcome::Finished { end, event } => results(out, *end, event),
         Outcome::Stopped => writeln!(out, "\nThe server asked us to stop watching (204)."),
         Outcome::Failed(error) => {
             writeln!(out, "\nThe watch failed: {error}")?;
@@ -100,19 +100,19 @@ fn error_text<'a>(data: &'a JobData<'_>) -> (&'a str, &'a str) {
     )
 }
 
-fn results(out: &mut impl Write, last: &OwnedJobEvent) -> io::Result<()> {
+fn results(out: &mut impl Write, end: JobEnd, last: &OwnedJobEvent) -> io::Result<()> {
     // A `status` event with a terminal status ends a job as well as the
     // named terminal events do.
     let Some(data) = last.data() else {
         return writeln!(out, "\nJob ended: {}", last.name());
     };
-    match terminal_kind(last) {
-        JobStatus::Failed => {
+    match end {
+        JobEnd::Failed => {
             let (code, message) = error_text(data);
             writeln!(out, "\nJob failed: {code}: {message}")
         }
-        JobStatus::Canceled => writeln!(out, "\nJob canceled."),
-        _ => {
+        JobEnd::Canceled => writeln!(out, "\nJob canceled."),
+        JobEnd::Completed => {
             writeln!(out, "\nJob completed.")?;
             let Some(raw) = data.results.as_ref() else {
                 return Ok(());

@@ -8,11 +8,10 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use bedrock_sse_core::api::{ApiVersion, BaseUrl, Credentials};
-use bedrock_sse_core::job::watch::{
-    Failure, Instant, Outcome, WatchConfig, WatchError, WatchEvent,
+use bedrock_sse_core::job::{JobData, JobEnd, JobStatus, OwnedJobEvent};
+use bedrock_sse_core::watch::{
+    ConfigError, Failure, Outcome, WatchConfig, WatchConfigBuilder, WatchError, WatchEvent,
 };
-use bedrock_sse_core::job::{EventKind, JobData, JobStatus, OwnedJobEvent};
 use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
 use serde::Serialize;
 use serde_json::json;
@@ -26,28 +25,25 @@ pub(crate) struct Args {
     /// The job to follow, e.g. `job_01JABCD123`.
     job_id: String,
     /// Where the API lives.
-    #[arg(
-        long,
-        env = "BEDROCK_BASE_URL",
-        default_value = "https://api.bedrock.cv"
-    )]
+    #[arg(long, env = WatchConfig::ENV_BASE_URL, default_value = WatchConfig::DEFAULT_BASE_URL)]
     base_url: String,
     /// The API key (`sk_...`). Prefer the environment variable: a command
     /// line is visible to every user of the machine.
-    #[arg(long, env = "BEDROCK_API_KEY", hide_env_values = true)]
+    #[arg(long, env = WatchConfig::ENV_API_KEY, hide_env_values = true)]
     api_key: Option<String>,
     /// Send the key as `X-API-Key` instead of `Authorization: Bearer`.
     #[arg(long)]
     x_api_key: bool,
     /// The `X-API-Version` header.
-    #[arg(long, default_value = "2026-01-01")]
+    #[arg(long, env = WatchConfig::ENV_API_VERSION, default_value = WatchConfig::DEFAULT_API_VERSION)]
     api_version: String,
     /// Print JSON Lines (a stable format for scripts) instead of a display.
     #[arg(long)]
     json: bool,
     /// A connection silent this long (no event, no heartbeat) is dead.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "45s")]
-    idle_timeout: Duration,
+    /// [default: 45s, the library's]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    idle_timeout: Option<Duration>,
     /// Give up on the whole watch after this long.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
@@ -79,28 +75,35 @@ pub(crate) fn run(args: Args) -> Exit {
 /// The watch's configuration from the command line; the message says what
 /// is wrong (never echoing the key).
 fn config(args: &Args) -> Result<WatchConfig, String> {
-    let mut config = WatchConfig::new(args.job_id.as_str()).map_err(|e| e.to_string())?;
-    config.base_url = BaseUrl::parse(&args.base_url).map_err(|e| format!("--base-url: {e}"))?;
-    config.api_version =
-        ApiVersion::new(args.api_version.as_str()).map_err(|e| format!("--api-version: {e}"))?;
-    config.credentials = match &args.api_key {
-        None => None,
-        Some(key) if args.x_api_key => {
-            Some(Credentials::api_key(key.as_str()).map_err(|e| format!("the API key: {e}"))?)
-        }
-        Some(key) => {
-            Some(Credentials::bearer(key.as_str()).map_err(|e| format!("the API key: {e}"))?)
-        }
-    };
-    config.idle_timeout = args.idle_timeout;
-    // The driver's clock starts with the watch, so "after this long" is an
-    // instant of that clock.
-    config.deadline = args.timeout.map(Instant::from_duration);
-    if let Some(max) = args.max_failures {
-        config.backoff.max_failures = Some(max);
+    let flag = |name: &'static str| move |e: ConfigError| format!("{name}: {e}");
+    let mut builder: WatchConfigBuilder = WatchConfig::builder(args.job_id.as_str())
+        .map_err(flag("the job id"))?
+        .base_url(args.base_url.as_str())
+        .map_err(flag("--base-url"))?
+        .api_version(args.api_version.as_str())
+        .map_err(flag("--api-version"))?;
+    if let Some(idle) = args.idle_timeout {
+        builder = builder.idle_timeout(idle).map_err(flag("--idle-timeout"))?;
     }
-    config.resume_from.clone_from(&args.resume_from);
-    Ok(config)
+    builder = match &args.api_key {
+        None => builder,
+        Some(key) if args.x_api_key => {
+            builder.api_key(key.as_str()).map_err(flag("the API key"))?
+        }
+        Some(key) => builder.bearer(key.as_str()).map_err(flag("the API key"))?,
+    };
+    if let Some(timeout) = args.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(max) = args.max_failures {
+        builder = builder.max_failures(Some(max));
+    }
+    if let Some(id) = &args.resume_from {
+        builder = builder
+            .resume_from(id.as_str())
+            .map_err(flag("--resume-from"))?;
+    }
+    Ok(builder.build())
 }
 
 /// Follows the job of `config` to its end, printing as asked, and returns
@@ -140,10 +143,10 @@ fn write_failed(error: &io::Error) -> Exit {
 /// The exit code of an outcome: a public contract (README.md).
 pub(crate) fn exit_code(outcome: &Outcome) -> Exit {
     match outcome {
-        Outcome::Finished(last) => match terminal_kind(last) {
-            JobStatus::Failed => Exit::JobFailed,
-            JobStatus::Canceled => Exit::JobCanceled,
-            _ => Exit::Success,
+        Outcome::Finished { end, .. } => match end {
+            JobEnd::Completed => Exit::Success,
+            JobEnd::Failed => Exit::JobFailed,
+            JobEnd::Canceled => Exit::JobCanceled,
         },
         Outcome::Stopped => Exit::Stopped,
         Outcome::Failed(error) => match error {
@@ -153,16 +156,6 @@ pub(crate) fn exit_code(outcome: &Outcome) -> Exit {
             _ => Exit::Stream,
         },
         _ => Exit::Stream,
-    }
-}
-
-/// How a terminal event ended the job: by its name, else its status.
-pub(crate) fn terminal_kind(event: &OwnedJobEvent) -> JobStatus {
-    match event.kind() {
-        Some(EventKind::Completed) => JobStatus::Completed,
-        Some(EventKind::Failed) => JobStatus::Failed,
-        Some(EventKind::Canceled) => JobStatus::Canceled,
-        _ => event.status().cloned().unwrap_or(JobStatus::Completed),
     }
 }
 
@@ -272,11 +265,7 @@ impl<W: Write> Printer for JsonPrinter<W> {
         let error = outcome.error();
         self.line(&OutcomeLine {
             outcome: match outcome {
-                Outcome::Finished(last) => match terminal_kind(last) {
-                    JobStatus::Failed => "failed",
-                    JobStatus::Canceled => "canceled",
-                    _ => "completed",
-                },
+                Outcome::Finished { end, .. } => end.as_str(),
                 Outcome::Stopped => "stopped",
                 _ => "error",
             },

@@ -5,8 +5,12 @@
 //!
 //! * [`sse`]: the Server-Sent Events wire format. A WHATWG-conformant,
 //!   zero-copy, bounded [`sse::Decoder`] and an [`sse::Encoder`].
-//! * [`job`]: typed job events ([`job::JobEvent`]) and the [`job::Watch`]
-//!   session machine that follows one job to its end across reconnects.
+//! * [`job`]: typed job events ([`job::JobEvent`]) and how a job ended
+//!   ([`job::JobEnd`]).
+//! * [`watch`]: the [`watch::Watch`] session machine that follows one job to
+//!   its end across reconnects, and its [`watch::WatchConfig`].
+//! * [`http`]: what the core knows of HTTP heads: the request to send,
+//!   response headers, header safety, redirect targets and origins.
 //! * [`api`]: the API's problem-JSON errors, credentials, version and base URL.
 //!
 //! The crate is `#![no_std]` and needs only `alloc`. It does no I/O, reads no
@@ -36,5 +40,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+pub mod http;
 pub mod job;
 pub mod sse;
+pub mod watch;

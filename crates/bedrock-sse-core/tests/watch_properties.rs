@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use bedrock_sse_core::job::watch::{
-    Action, Failure, Instant, Outcome, TransportError, Watch, WatchConfig, WatchEvent,
+use bedrock_sse_core::job::JobEnd;
+use bedrock_sse_core::watch::{
+    Action, Failure, Instant, Outcome, TransportErrorKind, Watch, WatchConfig, WatchEvent,
 };
 use proptest::prelude::*;
 
@@ -219,12 +220,16 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn run(case: Case) -> Result<(), TestCaseError> {
-    let mut config = WatchConfig::new("j").unwrap();
-    config.backoff.max_failures = Some(case.max_failures);
-    config.deadline = case.deadline.map(Instant::from_millis);
-    let policy = config.backoff;
-    let (retry_after_max, retry_max) = (config.retry_after_max, config.retry_clamp.1);
-    let rotation_delay = config.rotation_delay;
+    let mut builder = WatchConfig::builder("j")
+        .unwrap()
+        .max_failures(Some(case.max_failures));
+    if let Some(ms) = case.deadline {
+        builder = builder.timeout(Duration::from_millis(ms));
+    }
+    let config = builder.build();
+    let policy = *config.backoff();
+    let (_, retry_after_max) = config.retry_after();
+    let (rotation_delay, (_, retry_max)) = config.rotation();
 
     let mut server = Server::new(case.len, case.ids, case.terminal, case.modes, case.retry);
     let mut now = Instant::ZERO;
@@ -242,17 +247,13 @@ fn run(case: Case) -> Result<(), TestCaseError> {
             let mut progressed = false;
             while let Some(action) = watch.poll_action() {
                 progressed = true;
-                prop_assert!(!done, "an action after Done: {action:?}");
                 match action {
                     Action::Connect(request) => {
+                        prop_assert!(!done, "a connect after the end: {request:?}");
                         prop_assert!(outcome.is_none());
                         server.connect(request.header("last-event-id"));
                     }
                     Action::Close => {}
-                    Action::Done => {
-                        done = true;
-                        prop_assert!(outcome.is_some() || watch.is_finished());
-                    }
                 }
             }
             while let Some(event) = watch.poll_event() {
@@ -300,9 +301,12 @@ fn run(case: Case) -> Result<(), TestCaseError> {
             }
             if let Some(o) = watch.poll_outcome() {
                 prop_assert!(outcome.is_none(), "two outcomes");
-                if let Outcome::Finished(event) = &o {
+                if let Outcome::Finished { end, event } = &o {
                     prop_assert!(event.is_terminal());
+                    prop_assert_eq!(Some(*end), JobEnd::of(event));
                 }
+                prop_assert!(watch.is_finished());
+                done = true;
                 outcome = Some(o);
                 progressed = true;
             }
@@ -355,7 +359,9 @@ fn run(case: Case) -> Result<(), TestCaseError> {
                 watch.handle_body(now, junk);
             }
             Op::Eof => watch.handle_eof(now),
-            Op::TransportError => watch.handle_transport_error(now, TransportError::Reset),
+            Op::TransportError => {
+                watch.handle_transport_error(now, TransportErrorKind::Reset.into())
+            }
             Op::Advance(ms) => now = now + Duration::from_millis(u64::from(ms)),
             Op::Fire => {
                 // A timer never fires early; a late one fires at `now`.
@@ -371,7 +377,7 @@ fn run(case: Case) -> Result<(), TestCaseError> {
     if outcome.is_some() {
         while let Some(action) = watch.poll_action() {
             prop_assert!(
-                matches!(action, Action::Close | Action::Done),
+                matches!(action, Action::Close),
                 "{action:?} after the outcome"
             );
         }
@@ -399,7 +405,7 @@ fn every_event_arrives_once_under_rotations() {
             let len = 9;
             let mut server = Server::new(len, ids, 0, modes.to_vec(), None);
             let mut now = Instant::ZERO;
-            let mut watch = Watch::new(WatchConfig::new("j").unwrap(), now, 3);
+            let mut watch = Watch::new(WatchConfig::builder("j").unwrap().build(), now, 3);
             let mut messages = Vec::new();
             for round in 0..40 {
                 while let Some(action) = watch.poll_action() {

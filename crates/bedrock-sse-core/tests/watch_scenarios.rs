@@ -4,33 +4,37 @@ mod watch_support;
 
 use core::time::Duration;
 
-use bedrock_sse_core::api::{BaseUrl, Credentials};
 use bedrock_sse_core::job::JobStatus;
-use bedrock_sse_core::job::watch::{
-    Action, Failure, Fault, Instant, Outcome, TransportError, WatchConfig, WatchError, WatchEvent,
+use bedrock_sse_core::sse::Limits;
+use bedrock_sse_core::watch::{
+    Action, Failure, Fault, Instant, Outcome, TransportError, TransportErrorKind, WatchConfig,
+    WatchConfigBuilder, WatchError, WatchEvent,
 };
 use watch_support::{ES, Harness, ev, secs};
 
 const RUNNING: &str = r#"{"job_id":"job_1","status":"RUNNING"}"#;
 
-fn config() -> WatchConfig {
-    WatchConfig::new("job_1").unwrap()
+fn config() -> WatchConfigBuilder {
+    WatchConfig::builder("job_1").unwrap()
 }
 
 // ----- the request ---------------------------------------------------------
 
 #[test]
 fn the_first_request_carries_every_header() {
-    let mut c = config();
-    c.base_url = BaseUrl::parse("http://127.0.0.1:9/prefix/").unwrap();
-    c.credentials = Some(Credentials::bearer("sk_secret").unwrap());
-    let h = Harness::new(c);
+    let c = config()
+        .base_url("http://127.0.0.1:9/prefix/")
+        .unwrap()
+        .bearer("sk_secret")
+        .unwrap();
+    let h = Harness::new(c.build());
     let [Action::Connect(r)] = &h.actions[..] else {
         panic!("{:?}", h.actions)
     };
     assert_eq!(r.method(), "GET");
     assert_eq!(r.url(), "http://127.0.0.1:9/prefix/jobs/job_1/stream");
     assert_eq!(r.header("Accept"), Some("text/event-stream"));
+    assert_eq!(r.header("accept-encoding"), Some("identity"));
     assert_eq!(r.header("cache-control"), Some("no-cache"));
     assert_eq!(r.header("authorization"), Some("Bearer sk_secret"));
     assert_eq!(r.header("x-api-version"), Some("2026-01-01"));
@@ -48,18 +52,22 @@ fn the_first_request_carries_every_header() {
 }
 
 #[test]
-fn api_key_resume_and_bad_user_agent() {
-    let mut c = config();
-    c.credentials = Some(Credentials::api_key("sk_k").unwrap());
-    c.resume_from = Some("41".into());
-    c.user_agent = "evil\r\nx: y".into();
-    let h = Harness::new(c);
+fn api_key_resume_and_user_agent() {
+    let c = config()
+        .api_key("sk_k")
+        .unwrap()
+        .resume_from("41")
+        .unwrap()
+        .user_agent("svc/1")
+        .unwrap();
+    assert!(config().clone().user_agent("evil\r\nx: y").is_err());
+    let h = Harness::new(c.build());
     let r = h.connects()[0];
     assert_eq!(r.header("x-api-key"), Some("sk_k"));
     assert_eq!(r.header("authorization"), None);
     assert_eq!(r.header("last-event-id"), Some("41"));
-    assert_eq!(r.header("user-agent"), Some(WatchConfig::USER_AGENT));
-    assert!(WatchConfig::new("").is_err());
+    assert_eq!(r.header("user-agent"), Some("svc/1"));
+    assert!(WatchConfig::builder("").is_err());
 }
 
 #[test]
@@ -84,7 +92,7 @@ fn a_200_that_is_not_an_event_stream_is_fatal() {
         200,
         &[("content-type", "text/html"), ("x-request-id", "req_9")],
     );
-    assert_eq!(h.take_actions(), [Action::Close, Action::Done]);
+    assert_eq!(h.take_actions(), [Action::Close]);
     let e = h.error();
     assert!(
         matches!(e, WatchError::NotAnEventStream { content_type: Some(ct), .. } if ct == "text/html")
@@ -130,7 +138,7 @@ fn unauthorized_is_fatal_with_the_problem_and_the_request_id() {
         assert_eq!(e.fault(), Fault::Client);
         assert!(!e.is_retryable());
         assert_eq!(h.watch.connections(), 1, "never retried");
-        assert_eq!(h.actions.last(), Some(&Action::Done));
+        assert!(h.watch.is_finished());
     }
 }
 
@@ -160,7 +168,7 @@ fn not_found_is_fatal() {
 fn other_statuses_are_fatal_and_say_what_came() {
     for (status, fault) in [
         (400, Fault::Client),
-        (302, Fault::Server),
+        (300, Fault::Server),
         (201, Fault::Server),
         (409, Fault::Client),
     ] {
@@ -184,13 +192,11 @@ fn other_statuses_are_fatal_and_say_what_came() {
 
 #[test]
 fn an_error_body_is_bounded_and_a_stalled_one_times_out() {
-    let mut c = config();
-    c.max_error_body = 10;
-    let mut h = Harness::new(c);
+    let mut h = Harness::new(config().max_error_body(10).build());
     h.take_actions();
     h.respond(404, &[]);
     h.body("0123456789abcdef");
-    assert_eq!(h.take_actions(), [Action::Close, Action::Done]);
+    assert_eq!(h.take_actions(), [Action::Close]);
     assert_eq!(
         h.error().api_error().unwrap().detail.as_deref(),
         Some("0123456789")
@@ -202,12 +208,13 @@ fn an_error_body_is_bounded_and_a_stalled_one_times_out() {
     h.take_actions();
     h.fire();
     assert_eq!(h.now, Instant::from_duration(secs(45)));
-    assert_eq!(h.take_actions(), [Action::Close, Action::Done]);
+    assert_eq!(h.take_actions(), [Action::Close]);
     assert!(matches!(h.error(), WatchError::Unauthorized { .. }));
 
     let mut h = Harness::job("job_1");
     h.respond(403, &[]);
-    h.watch.handle_transport_error(h.now, TransportError::Reset);
+    h.watch
+        .handle_transport_error(h.now, TransportErrorKind::Reset.into());
     h.drain();
     assert!(matches!(
         h.error(),
@@ -221,7 +228,7 @@ fn no_content_stops() {
     h.take_actions();
     h.respond(204, &[]);
     assert_eq!(h.outcome, Some(Outcome::Stopped));
-    assert_eq!(h.take_actions(), [Action::Close, Action::Done]);
+    assert_eq!(h.take_actions(), [Action::Close]);
     assert_eq!(h.watch.poll_timeout(), None);
 }
 
@@ -288,7 +295,7 @@ fn server_errors_back_off_exponentially_with_bounded_jitter_then_give_up() {
         let (delay, failures, failed) = *h.reconnects().last().unwrap();
         assert!(failed);
         assert_eq!(failures, n);
-        let nominal = h.watch.config().backoff.nominal(n);
+        let nominal = h.watch.config().backoff().nominal(n);
         assert!(
             delay >= nominal / 2 && delay <= nominal,
             "{n}: {delay:?} vs {nominal:?}"
@@ -314,7 +321,7 @@ fn server_errors_back_off_exponentially_with_bounded_jitter_then_give_up() {
 fn transport_errors_and_closes_before_a_response_are_retried() {
     let mut h = Harness::job("job_1");
     h.watch
-        .handle_transport_error(h.now, TransportError::Connect);
+        .handle_transport_error(h.now, TransportErrorKind::Connect.into());
     h.drain();
     h.fire();
     h.eof();
@@ -330,7 +337,7 @@ fn transport_errors_and_closes_before_a_response_are_retried() {
     assert_eq!(
         causes,
         [
-            Failure::Transport(TransportError::Connect),
+            Failure::Transport(TransportError::from(TransportErrorKind::Connect)),
             Failure::ClosedBeforeResponse
         ]
     );
@@ -340,9 +347,7 @@ fn transport_errors_and_closes_before_a_response_are_retried() {
 
 #[test]
 fn an_unbounded_budget_retries_forever() {
-    let mut c = config();
-    c.backoff.max_failures = None;
-    let mut h = Harness::new(c);
+    let mut h = Harness::new(config().max_failures(None).build());
     for _ in 0..50 {
         h.respond(502, &[]);
         h.fire();
@@ -381,9 +386,8 @@ fn heartbeats_keep_the_stream_alive_and_silence_kills_it() {
 
 #[test]
 fn a_response_that_never_comes_times_out() {
-    let mut c = config();
-    c.idle_timeout = secs(5);
-    let mut h = Harness::new(c);
+    let c = config().head_timeout(secs(5)).unwrap();
+    let mut h = Harness::new(c.build());
     h.take_actions();
     h.fire();
     assert_eq!(h.now, Instant::from_duration(secs(5)));
@@ -609,8 +613,8 @@ fn each_terminal_form_ends_the_watch_and_nothing_follows() {
             ev(kind, json),
             ev("progress", r#"{"progress":1}"#)
         ));
-        assert_eq!(h.take_actions(), [Action::Close, Action::Done], "{kind}");
-        let Some(Outcome::Finished(last)) = &h.outcome else {
+        assert_eq!(h.take_actions(), [Action::Close], "{kind}");
+        let Some(Outcome::Finished { event: last, .. }) = &h.outcome else {
             panic!("{kind}: {:?}", h.outcome)
         };
         assert_eq!(last.name(), kind);
@@ -637,7 +641,7 @@ fn an_already_finished_job_sends_one_terminal_event() {
     let mut h = Harness::job("job_01JABCD123");
     h.stream();
     h.body(&ev("completed", r#"{"job_id":"job_01JABCD123","status":"Completed","results":{"x":1},"timestamp":"2024-01-15T10:01:30Z"}"#));
-    assert!(matches!(h.outcome, Some(Outcome::Finished(_))));
+    assert!(matches!(h.outcome, Some(Outcome::Finished { .. })));
     assert_eq!(
         h.outcome
             .as_ref()
@@ -673,9 +677,8 @@ fn another_jobs_terminal_event_does_not_end_this_watch() {
 
 #[test]
 fn malformed_events_and_oversized_events_are_warnings_and_the_stream_goes_on() {
-    let mut c = config();
-    c.limits = c.limits.with_max_event_size(64);
-    let mut h = Harness::new(c);
+    let c = config().limits(Limits::default().with_max_event_size(64));
+    let mut h = Harness::new(c.build());
     h.stream();
     h.body(&ev("completed", r#"{"job_id":"job_1","results":{...}}"#));
     h.body(&ev(
@@ -694,9 +697,7 @@ fn malformed_events_and_oversized_events_are_warnings_and_the_stream_goes_on() {
 
 #[test]
 fn the_overall_deadline_ends_the_watch() {
-    let mut c = config();
-    c.deadline = Some(Instant::from_duration(secs(100)));
-    let mut h = Harness::new(c);
+    let mut h = Harness::new(config().timeout(secs(100)).build());
     h.stream();
     for _ in 0..6 {
         h.advance(secs(15));
@@ -708,24 +709,21 @@ fn the_overall_deadline_ends_the_watch() {
     );
     h.take_actions();
     h.fire();
-    assert_eq!(h.take_actions(), [Action::Close, Action::Done]);
+    assert_eq!(h.take_actions(), [Action::Close]);
     assert_eq!(h.error(), &WatchError::DeadlineExceeded);
     assert_eq!(h.error().fault(), Fault::Client);
 }
 
 #[test]
 fn a_retry_that_would_start_after_the_deadline_ends_now() {
-    let mut c = config();
-    c.deadline = Some(Instant::from_duration(secs(30)));
-    let mut h = Harness::new(c);
+    let mut h = Harness::new(config().timeout(secs(30)).build());
     h.respond(429, &[("retry-after", "60")]);
     assert_eq!(h.error(), &WatchError::DeadlineExceeded);
     assert_eq!(h.now, Instant::ZERO);
 
-    let mut c = config();
-    c.deadline = Some(Instant::ZERO);
-    let h = Harness::new(c);
-    assert_eq!(h.actions, [Action::Done]);
+    let h = Harness::new(config().timeout(Duration::ZERO).build());
+    assert_eq!(h.actions, []);
+    assert_eq!(h.error(), &WatchError::DeadlineExceeded);
 }
 
 #[test]
@@ -735,7 +733,8 @@ fn inputs_for_a_closed_connection_are_ignored() {
     let before = h.events.len();
     h.body(&ev("status", RUNNING));
     h.eof();
-    h.watch.handle_transport_error(h.now, TransportError::Reset);
+    h.watch
+        .handle_transport_error(h.now, TransportErrorKind::Reset.into());
     h.respond(200, &ES);
     h.drain();
     assert_eq!(h.events.len(), before);

@@ -5,9 +5,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use bedrock_sse_core::job::watch::{Instant, Watch, WatchConfig};
 use bedrock_sse_core::job::{JobEvent, JobStatus, Parsed};
 use bedrock_sse_core::sse::{Decoder, Item};
+use bedrock_sse_core::watch::{Instant, Watch, WatchConfig};
 
 struct Counting;
 
@@ -91,7 +91,7 @@ fn typed_w1_decoding_allocates_nothing_per_event() {
 #[test]
 fn the_watch_is_small_when_idle() {
     let watch = Watch::new(
-        WatchConfig::new("job_01JABCD123").unwrap(),
+        WatchConfig::builder("job_01JABCD123").unwrap().build(),
         Instant::ZERO,
         1,
     );

@@ -1,43 +1,44 @@
 //! The driver loop: a [`Watch`] fed by a [`Transport`] and a tokio timer.
 
 use std::collections::hash_map::RandomState;
+use std::future::{Future, poll_fn};
 use std::hash::BuildHasher;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
-use bedrock_sse_core::job::watch::{
+use bedrock_sse_core::watch::{
     Action, Instant, Outcome, TransportError, Watch, WatchConfig, WatchEvent,
 };
-use bytes::Bytes;
+use futures_util::Stream;
 use futures_util::future::BoxFuture;
-use futures_util::{Stream, StreamExt};
-use tokio::time;
+use tokio::time::{self, Sleep};
 
 use crate::transport::{Response, Transport};
 
 /// Follows one job to its end over a [`Transport`], with tokio's timer.
 ///
-/// Pull events with [`next_event`](Self::next_event) until it returns
-/// `None`, then read the [`outcome`](Self::outcome). Dropping the value
-/// mid-watch closes the connection.
+/// Pull events with [`next_event`](Self::next_event) (or use it as a
+/// [`Stream`]) until it returns `None`, then read the
+/// [`outcome`](Self::outcome), which stays available after the end. Every
+/// decision (reconnects, backoff, redirects, which events are new) is the
+/// core [`Watch`]'s; this type only moves bytes and keeps the time.
+/// Dropping it mid-watch closes the connection.
 pub struct JobWatch<T: Transport> {
     watch: Watch,
     transport: T,
     /// The driver's epoch: the core's [`Instant`] is the time since it.
     origin: time::Instant,
     conn: Conn<T::Body>,
+    /// The watch's next deadline, re-armed whenever it moves.
+    timer: Pin<Box<Sleep>>,
     outcome: Option<Outcome>,
+    span: tracing::Span,
 }
 
 enum Conn<B> {
     Closed,
     Connecting(BoxFuture<'static, Result<Response<B>, TransportError>>),
     Reading(B),
-}
-
-/// What woke the driver.
-enum Input<B> {
-    Response(Result<Response<B>, TransportError>),
-    Chunk(Option<Result<Bytes, TransportError>>),
-    Timeout,
 }
 
 impl<T: Transport> JobWatch<T> {
@@ -50,12 +51,16 @@ impl<T: Transport> JobWatch<T> {
 
     /// The same with a chosen jitter seed, for reproducible runs.
     pub fn with_seed(transport: T, config: WatchConfig, seed: u64) -> Self {
+        let span = tracing::info_span!("watch", job_id = %config.job_id());
+        let origin = time::Instant::now();
         JobWatch {
             watch: Watch::new(config, Instant::ZERO, seed),
             transport,
-            origin: time::Instant::now(),
+            origin,
             conn: Conn::Closed,
+            timer: Box::pin(time::sleep_until(origin)),
             outcome: None,
+            span,
         }
     }
 
@@ -66,7 +71,7 @@ impl<T: Transport> JobWatch<T> {
     }
 
     /// How the watch ended, once [`next_event`](Self::next_event) has
-    /// returned `None`.
+    /// returned `None` (and from then on).
     pub fn outcome(&self) -> Option<&Outcome> {
         self.outcome.as_ref()
     }
@@ -83,58 +88,7 @@ impl<T: Transport> JobWatch<T> {
     /// Cancel-safe: dropping the future loses no event, and the next call
     /// picks up where it left.
     pub async fn next_event(&mut self) -> Option<WatchEvent> {
-        loop {
-            while let Some(action) = self.watch.poll_action() {
-                match action {
-                    Action::Connect(request) => {
-                        tracing::debug!(url = request.url(), "connecting");
-                        self.conn = Conn::Connecting(self.transport.send(&request));
-                    }
-                    Action::Close | Action::Done => self.conn = Conn::Closed,
-                }
-            }
-            if let Some(event) = self.watch.poll_event() {
-                return Some(event);
-            }
-            if let Some(outcome) = self.watch.poll_outcome() {
-                tracing::debug!(?outcome, "watch over");
-                self.outcome = Some(outcome);
-            }
-            if self.outcome.is_some() {
-                return None;
-            }
-            let deadline = self.watch.poll_timeout();
-            if deadline.is_none() && matches!(self.conn, Conn::Closed) {
-                // A live watch always waits on a connection or a deadline;
-                // anything else would hang forever.
-                debug_assert!(false, "watch is idle without a deadline");
-                return None;
-            }
-            let wake = deadline.map(|at| self.origin + at.as_duration());
-            let input = tokio::select! {
-                input = next_input(&mut self.conn) => input,
-                () = sleep_until(wake) => Input::Timeout,
-            };
-            let now = self.now();
-            match input {
-                Input::Response(Ok(response)) => {
-                    self.watch
-                        .handle_response(now, response.status, &response.headers);
-                    self.conn = Conn::Reading(response.body);
-                }
-                Input::Response(Err(error)) | Input::Chunk(Some(Err(error))) => {
-                    tracing::debug!(?error, "connection failed");
-                    self.conn = Conn::Closed;
-                    self.watch.handle_transport_error(now, error);
-                }
-                Input::Chunk(Some(Ok(bytes))) => self.watch.handle_body(now, &bytes),
-                Input::Chunk(None) => {
-                    self.conn = Conn::Closed;
-                    self.watch.handle_eof(now);
-                }
-                Input::Timeout => self.watch.handle_timeout(now),
-            }
-        }
+        poll_fn(|cx| self.poll_next_event(cx)).await
     }
 
     /// Runs the watch to its end, calling `on_event` for each event, and
@@ -147,17 +101,79 @@ impl<T: Transport> JobWatch<T> {
             .expect("next_event returns None only once the outcome is set")
     }
 
-    /// The events as a [`Stream`]. The outcome is not part of it: use
-    /// [`next_event`](Self::next_event) and [`outcome`](Self::outcome) when
-    /// you need it.
-    pub fn into_stream(self) -> impl Stream<Item = WatchEvent> + Send
-    where
-        T::Body: Send,
-    {
-        futures_util::stream::unfold(self, |mut watch| async move {
-            let event = watch.next_event().await?;
-            Some((event, watch))
-        })
+    /// The poll form of [`next_event`](Self::next_event).
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<WatchEvent>> {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        loop {
+            while let Some(action) = self.watch.poll_action() {
+                self.conn = match action {
+                    Action::Connect(request) => Conn::Connecting(self.transport.send(&request)),
+                    Action::Close => Conn::Closed,
+                };
+            }
+            if let Some(event) = self.watch.poll_event() {
+                return Poll::Ready(Some(event));
+            }
+            if let Some(outcome) = self.watch.poll_outcome() {
+                self.conn = Conn::Closed;
+                self.outcome = Some(outcome);
+            }
+            if self.outcome.is_some() {
+                return Poll::Ready(None);
+            }
+            if self.poll_connection(cx).is_ready() {
+                continue;
+            }
+            let Some(at) = self.watch.poll_timeout() else {
+                // A live watch always has a deadline; without one it would
+                // wait forever.
+                debug_assert!(false, "a live watch without a deadline");
+                return Poll::Ready(None);
+            };
+            let wake = self.origin + at.as_duration();
+            if self.timer.deadline() != wake {
+                self.timer.as_mut().reset(wake);
+            }
+            ready!(self.timer.as_mut().poll(cx));
+            let now = self.now();
+            self.watch.handle_timeout(now);
+        }
+    }
+
+    /// Polls the connection once; `Ready` when it gave the watch an input.
+    fn poll_connection(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let input = match &mut self.conn {
+            Conn::Closed => return Poll::Pending,
+            Conn::Connecting(send) => match ready!(send.as_mut().poll(cx)) {
+                Ok(response) => {
+                    let now = self.now();
+                    self.watch
+                        .handle_response(now, response.status, &response.headers);
+                    self.conn = Conn::Reading(response.body);
+                    return Poll::Ready(());
+                }
+                Err(error) => Err(error),
+            },
+            Conn::Reading(body) => match ready!(Pin::new(body).poll_next(cx)) {
+                Some(Ok(bytes)) => Ok(Some(bytes)),
+                Some(Err(error)) => Err(error),
+                None => Ok(None),
+            },
+        };
+        let now = self.now();
+        match input {
+            Ok(Some(bytes)) => self.watch.handle_body(now, &bytes),
+            Ok(None) => {
+                self.conn = Conn::Closed;
+                self.watch.handle_eof(now);
+            }
+            Err(error) => {
+                self.conn = Conn::Closed;
+                self.watch.handle_transport_error(now, error);
+            }
+        }
+        Poll::Ready(())
     }
 
     fn now(&self) -> Instant {
@@ -165,20 +181,12 @@ impl<T: Transport> JobWatch<T> {
     }
 }
 
-async fn next_input<B>(conn: &mut Conn<B>) -> Input<B>
-where
-    B: futures_util::Stream<Item = Result<Bytes, TransportError>> + Unpin,
-{
-    match conn {
-        Conn::Closed => std::future::pending().await,
-        Conn::Connecting(send) => Input::Response(send.await),
-        Conn::Reading(body) => Input::Chunk(body.next().await),
-    }
-}
+/// The watch's events, ending when the watch does; [`JobWatch::outcome`]
+/// still answers afterwards.
+impl<T: Transport + Unpin> Stream for JobWatch<T> {
+    type Item = WatchEvent;
 
-async fn sleep_until(at: Option<time::Instant>) {
-    match at {
-        Some(at) => time::sleep_until(at).await,
-        None => std::future::pending().await,
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<WatchEvent>> {
+        self.get_mut().poll_next_event(cx)
     }
 }

@@ -5,25 +5,23 @@
 //! rotations, dead connections, rate limits and 5xx retries.
 //!
 //! All of those decisions are made by the Sans-IO
-//! [`Watch`](bedrock_sse_core::job::watch::Watch) in `bedrock-sse-core`; this
+//! [`Watch`](bedrock_sse_core::watch::Watch) in `bedrock-sse-core`; this
 //! crate only moves bytes between an HTTP client and it, and keeps its timer.
 //!
 //! * [`JobWatch`]: the driver. [`JobWatch::next_event`] yields
 //!   [`WatchEvent`]s; when it returns `None`, [`JobWatch::outcome`] says how
-//!   the watch ended. [`JobWatch::into_stream`] makes it a `Stream`.
+//!   the watch ended. `JobWatch` is also a `Stream` of the same events.
 //! * [`Transport`]: how requests are sent. [`ReqwestTransport`] (feature
 //!   `reqwest`, on by default) is the ready-made one; implement the trait to
 //!   use hyper, a proxy-aware client or a test double.
 //! * [`sse_events`]: plain SSE decoding of a byte stream you already have.
 //!
 //! ```no_run
-//! use bedrock_sse_core::api::Credentials;
-//! use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};
+//! use bedrock_sse_core::watch::{Outcome, WatchConfig, WatchEvent};
 //! use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut config = WatchConfig::new("job_01JABCD123")?;
-//! config.credentials = Some(Credentials::bearer(std::env::var("BEDROCK_API_KEY")?)?);
+//! let config = WatchConfig::from_env("job_01JABCD123")?; // BEDROCK_API_KEY, ...
 //! let mut watch = JobWatch::new(ReqwestTransport::new(), config);
 //! while let Some(event) = watch.next_event().await {
 //!     match event {
@@ -32,12 +30,16 @@
 //!     }
 //! }
 //! match watch.outcome() {
-//!     Some(Outcome::Finished(last)) => println!("done: {}", last.name()),
+//!     Some(Outcome::Finished { end, .. }) => println!("the job ended: {end}"),
 //!     other => eprintln!("watch ended: {other:?}"),
 //! }
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The watch logs its decisions (connection attempts, responses, reconnects,
+//! rate limits, the outcome) as `tracing` events inside a `watch` span with
+//! the job id; no credential ever appears in them.
 #![forbid(unsafe_code)]
 
 mod driver;
@@ -52,4 +54,7 @@ pub use events::{SseError, SseItem, sse_events};
 pub use reqwest_transport::ReqwestTransport;
 pub use transport::{Response, Transport};
 
-pub use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};
+pub use bedrock_sse_core::http::Request;
+pub use bedrock_sse_core::watch::{
+    Outcome, TransportError, TransportErrorKind, WatchConfig, WatchEvent,
+};

@@ -2,7 +2,8 @@
 
 use std::pin::Pin;
 
-use bedrock_sse_core::job::watch::{Request, TransportError};
+use bedrock_sse_core::http::Request;
+use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
@@ -14,20 +15,35 @@ use crate::transport::{Response, Transport};
 ///
 /// Cheap to clone; share one client between many watches so they share its
 /// connection pool.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
+impl Default for ReqwestTransport {
+    fn default() -> Self {
+        let client = reqwest::Client::builder()
+            // Redirects are the watch's decision: it follows them only
+            // within the base URL's origin, so credentials never leave it.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        ReqwestTransport { client }
+    }
+}
+
 impl ReqwestTransport {
-    /// A transport with a default client: no timeouts (the watch keeps its
-    /// own), no automatic decompression.
+    /// A transport with its own client: no redirects followed (the watch
+    /// decides them), no timeouts (the watch keeps its own), no automatic
+    /// decompression.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A transport over your own client (proxies, root certificates, ...).
-    /// Do not give it a total request timeout: a stream legitimately lasts
+    /// A transport over your own client. Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`, so that redirects
+    /// reach the watch, which refuses to send credentials to another origin;
+    /// and with no total request timeout: a stream legitimately lasts
     /// minutes.
     pub fn with_client(client: reqwest::Client) -> Self {
         ReqwestTransport { client }
@@ -52,7 +68,11 @@ impl Transport for ReqwestTransport {
                 // The core builds only valid names and printable values (a
                 // key with control characters is refused when the
                 // credentials are made), so this is a defensive path.
-                return Box::pin(async { Err(TransportError::Other) });
+                let error = TransportError::new(
+                    TransportErrorKind::Other,
+                    format!("cannot send the {} header", header.name()),
+                );
+                return Box::pin(async { Err(error) });
             };
             value.set_sensitive(header.is_sensitive());
             builder = builder.header(name, value);
@@ -77,17 +97,19 @@ impl Transport for ReqwestTransport {
     }
 }
 
-/// What kind of failure a reqwest error is, for the watch's retry decision.
+/// A reqwest error as the watch takes it: its kind, and its words with
+/// their sources (the OS error included).
 fn classify(error: &reqwest::Error) -> TransportError {
-    if error.is_timeout() {
-        TransportError::Timeout
+    let kind = if error.is_timeout() {
+        TransportErrorKind::Timeout
     } else if error.is_connect() {
-        TransportError::Connect
+        TransportErrorKind::Connect
     } else if error.is_body() || error.is_decode() {
-        TransportError::Reset
+        TransportErrorKind::Reset
     } else if error.is_request() {
-        TransportError::Protocol
+        TransportErrorKind::Protocol
     } else {
-        TransportError::Other
-    }
+        TransportErrorKind::Other
+    };
+    TransportError::from_error(kind, error)
 }

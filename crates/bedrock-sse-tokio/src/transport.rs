@@ -1,6 +1,7 @@
 //! How the driver sends a request and reads a response.
 
-use bedrock_sse_core::job::watch::{Request, TransportError};
+use bedrock_sse_core::http::Request;
+use bedrock_sse_core::watch::TransportError;
 use bytes::Bytes;
 use futures_util::Stream;
 use futures_util::future::BoxFuture;
@@ -22,14 +23,15 @@ pub struct Response<B> {
 ///
 /// A transport needs no timeouts of its own: the watch bounds the wait for a
 /// response head and for every body byte, and drops the response when they
-/// pass. It must not follow the stream's reconnections either: the driver
-/// asks for each request.
+/// pass. It must not follow redirects (hand a 3xx over as it came: the
+/// watch decides where credentials may go) nor the stream's reconnections:
+/// the driver asks for each request.
 pub trait Transport: Send + Sync + 'static {
     /// The body stream of a response.
     type Body: Stream<Item = Result<Bytes, TransportError>> + Send + Unpin + 'static;
 
     /// Sends `request` (method, URL, headers exactly as given; mark the
-    /// [sensitive](bedrock_sse_core::job::watch::Header::is_sensitive) ones
+    /// [sensitive](bedrock_sse_core::http::Header::is_sensitive) ones
     /// so, and never log them) and resolves once the response head arrives.
     fn send(
         &self,

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use bedrock_sse_core::api::{BaseUrl, Credentials};
-use bedrock_sse_core::job::watch::{Failure, Outcome, WatchConfig, WatchError, WatchEvent};
 use bedrock_sse_core::job::{EventKind, JobStatus};
+use bedrock_sse_core::watch::{BackoffPolicy, WatchConfigBuilder};
+use bedrock_sse_core::watch::{Failure, Outcome, WatchConfig, WatchError, WatchEvent};
 use bedrock_sse_sim::{Faults, JobScript, RateLimit, RunningSim, ServerErrors, Simulator};
 use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
 use serde_json::json;
@@ -44,21 +44,23 @@ async fn start(
 }
 
 /// A config for `job` on `sim` with test-sized timeouts.
-fn config(sim: &RunningSim, job: &str) -> WatchConfig {
-    let mut config = WatchConfig::new(job).expect("a job id");
-    config.base_url = BaseUrl::parse(&sim.base_url()).expect("the simulator's URL");
-    config.credentials = Some(Credentials::bearer(KEY).expect("a key"));
-    config.idle_timeout = ms(400);
-    config.backoff.initial = ms(10);
-    config.backoff.max = ms(50);
-    config.min_rotation_uptime = ms(50);
-    config
+fn config(sim: &RunningSim, job: &str) -> WatchConfigBuilder {
+    let mut backoff = BackoffPolicy::default();
+    backoff.initial = ms(10);
+    backoff.max = ms(50);
+    WatchConfig::builder(job)
+        .and_then(|b| b.base_url(sim.base_url()))
+        .and_then(|b| b.bearer(KEY))
+        .and_then(|b| b.idle_timeout(ms(400)))
+        .expect("a valid config")
+        .backoff(backoff)
+        .min_rotation_uptime(ms(50))
 }
 
 /// Runs a watch to its end; returns the job events' kinds and what else
 /// was said, and the outcome.
-async fn run(config: WatchConfig) -> (Vec<String>, Vec<WatchEvent>, Outcome) {
-    let mut watch = JobWatch::with_seed(ReqwestTransport::new(), config, 7);
+async fn run(config: WatchConfigBuilder) -> (Vec<String>, Vec<WatchEvent>, Outcome) {
+    let mut watch = JobWatch::with_seed(ReqwestTransport::new(), config.build(), 7);
     let mut jobs = Vec::new();
     let mut others = Vec::new();
     let outcome = tokio::time::timeout(PATIENCE, async {
@@ -87,7 +89,7 @@ async fn follows_a_job_from_queued_to_completed() {
         ["status", "status", "progress", "progress", "completed"]
     );
     assert!(others.is_empty(), "{others:?}");
-    let Outcome::Finished(last) = outcome else {
+    let Outcome::Finished { event: last, .. } = outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(last.kind(), Some(EventKind::Completed));
@@ -119,7 +121,7 @@ async fn reconnects_across_rotations_without_duplicates() {
     let job = JobScript::overlay("job_rot", 6, ms(200));
     let sim = start([job], |b| b.max_connection(ms(150)).heartbeat(ms(40))).await;
     let (jobs, others, outcome) = run(config(&sim, "job_rot")).await;
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     let progress = jobs.iter().filter(|k| *k == "progress").count();
     assert_eq!(progress, 6, "each progress step exactly once: {jobs:?}");
     assert_eq!(jobs.last().map(String::as_str), Some("completed"));
@@ -146,8 +148,8 @@ async fn reconnects_across_rotations_without_duplicates() {
 #[tokio::test]
 async fn a_wrong_key_is_fatal_with_the_problem_details() {
     let sim = start([quick_job("job_a")], |b| b).await;
-    let mut config = config(&sim, "job_a");
-    config.credentials = Some(Credentials::api_key("sk_wrong_secret").expect("a key"));
+    let config = config(&sim, "job_a");
+    let config = config.api_key("sk_wrong_secret").expect("a key");
     let (jobs, _, outcome) = run(config).await;
     assert!(jobs.is_empty());
     let Outcome::Failed(error) = &outcome else {
@@ -186,7 +188,7 @@ async fn server_errors_are_retried_with_backoff() {
     job.faults.server_errors = Some(ServerErrors::unavailable(2));
     let sim = start([job], |b| b).await;
     let (jobs, others, outcome) = run(config(&sim, "job_5xx")).await;
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(jobs.last().map(String::as_str), Some("completed"));
     let failures: Vec<u32> = others
         .iter()
@@ -209,8 +211,8 @@ async fn the_failure_budget_ends_a_watch_of_a_dead_server() {
     let mut job = quick_job("job_down");
     job.faults.server_errors = Some(ServerErrors::unavailable(100));
     let sim = start([job], |b| b).await;
-    let mut config = config(&sim, "job_down");
-    config.backoff.max_failures = Some(3);
+    let config = config(&sim, "job_down");
+    let config = config.max_failures(Some(3));
     let (_, _, outcome) = run(config).await;
     let Outcome::Failed(error @ WatchError::RetriesExhausted { .. }) = &outcome else {
         panic!("{outcome:?}")
@@ -238,7 +240,7 @@ async fn a_stalled_connection_is_abandoned_after_the_idle_timeout() {
     )
     .expect("a known job");
     let (jobs, others, outcome) = run(config(&sim, "job_stall")).await;
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(
         jobs,
         ["status", "status", "progress", "progress", "completed"]
@@ -272,7 +274,7 @@ async fn a_dropped_connection_resumes_where_it_broke() {
     )
     .expect("a known job");
     let (jobs, _, outcome) = run(config(&sim, "job_drop")).await;
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(
         jobs,
         ["status", "status", "progress", "progress", "completed"]
@@ -297,7 +299,8 @@ async fn odd_but_legal_streams_decode_the_same() {
         let mut job = quick_job("job_odd").casing(bedrock_sse_sim::Casing::Upper);
         job.faults = faults;
         let sim = start([job], |b| b).await;
-        let mut watch = JobWatch::with_seed(ReqwestTransport::new(), config(&sim, "job_odd"), 1);
+        let mut watch =
+            JobWatch::with_seed(ReqwestTransport::new(), config(&sim, "job_odd").build(), 1);
         let mut statuses = Vec::new();
         tokio::time::timeout(PATIENCE, async {
             while let Some(event) = watch.next_event().await {
@@ -330,7 +333,7 @@ async fn a_malformed_event_is_a_warning_and_the_stream_goes_on() {
     )
     .expect("a known job");
     let (jobs, others, outcome) = run(config(&sim, "job_bad")).await;
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(jobs, ["status", "status", "progress", "completed"]);
     assert!(
         matches!(others.as_slice(), [WatchEvent::Malformed(_)]),
@@ -374,10 +377,10 @@ async fn a_rate_limit_waits_for_retry_after() {
         }))
     })
     .await;
-    let mut config = config(&sim, "job_rl");
-    config.retry_after_max = ms(300);
+    let config = config(&sim, "job_rl");
+    let config = config.retry_after(ms(300), ms(300));
     let (jobs, others, outcome) = run(config).await;
-    assert!(matches!(outcome, Outcome::Finished(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
     assert_eq!(jobs.last().map(String::as_str), Some("completed"));
     assert!(
         others.iter().any(|o| matches!(
@@ -402,11 +405,15 @@ async fn a_refused_connection_is_a_network_failure() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut config = WatchConfig::new("job_a").expect("a job id");
-    config.base_url = BaseUrl::parse(&format!("http://127.0.0.1:{port}")).expect("a URL");
-    config.backoff.initial = ms(5);
-    config.backoff.max = ms(10);
-    config.backoff.max_failures = Some(2);
+    let mut backoff = BackoffPolicy::default();
+    backoff.initial = ms(5);
+    backoff.max = ms(10);
+    backoff.max_failures = Some(2);
+    let config = WatchConfig::builder("job_a")
+        .expect("a job id")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .expect("a URL")
+        .backoff(backoff);
     let (_, others, outcome) = run(config).await;
     let Outcome::Failed(error) = &outcome else {
         panic!("{outcome:?}")
@@ -431,11 +438,10 @@ async fn a_refused_connection_is_a_network_failure() {
 async fn the_stream_form_yields_the_same_events() {
     use futures_util::StreamExt;
     let sim = start([quick_job("job_s")], |b| b).await;
-    let watch = JobWatch::with_seed(ReqwestTransport::new(), config(&sim, "job_s"), 3);
+    let watch = JobWatch::with_seed(ReqwestTransport::new(), config(&sim, "job_s").build(), 3);
     let kinds: Vec<String> = tokio::time::timeout(
         PATIENCE,
         watch
-            .into_stream()
             .filter_map(|event| async move {
                 match event {
                     WatchEvent::Job { event: job, .. } => Some(job.name().to_owned()),

@@ -4,25 +4,28 @@
 //! its end: typed events, exactly once, across the server's rotations and
 //! your network's failures.
 //!
-//! This facade re-exports the Sans-IO core ([`sse`], [`job`], [`api`]) and
-//! the runtime adapter chosen by feature:
+//! This facade re-exports the Sans-IO core ([`sse`], [`job`], [`watch`],
+//! [`http`], [`api`]), the types every user names at its root, and the
+//! runtime adapter chosen by feature, each in a module of its own:
 //!
-//! | feature | adapter |
-//! |---|---|
-//! | `tokio` (default) | [`JobWatch`] over reqwest, with tokio's timer ([`tokio`] module) |
-//! | `blocking` | `blocking::JobWatch`, an [`Iterator`] of events over ureq, for threads and scripts |
+//! | feature | module | adapter |
+//! |---|---|---|
+//! | `tokio` (default) | `bedrock_sse::tokio` | `JobWatch`, an async `Stream` of events over reqwest, with tokio's timer |
+//! | `blocking` | `bedrock_sse::blocking` | `JobWatch`, an [`Iterator`] of events over ureq, for threads and scripts |
 //!
-//! Without any feature it is the core alone: drive
-//! [`job::watch::Watch`] from your own loop.
+//! Every adapter has the same shape: `JobWatch::new(transport, config)`,
+//! the events until the watch is over, then `outcome()`; `run()` returns
+//! the [`Outcome`]. Without any feature this crate is the core alone: drive
+//! [`watch::Watch`] from your own loop.
 //!
 //! ```no_run
 //! # #[cfg(feature = "tokio")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use bedrock_sse::api::Credentials;
-//! use bedrock_sse::{JobWatch, Outcome, ReqwestTransport, WatchConfig, WatchEvent};
+//! use bedrock_sse::tokio::{JobWatch, ReqwestTransport};
+//! use bedrock_sse::{Outcome, WatchConfig, WatchEvent};
 //!
-//! let mut config = WatchConfig::new("job_01JABCD123")?;
-//! config.credentials = Some(Credentials::bearer(std::env::var("BEDROCK_API_KEY")?)?);
+//! // BEDROCK_API_KEY, and optionally BEDROCK_BASE_URL and BEDROCK_API_VERSION.
+//! let config = WatchConfig::from_env("job_01JABCD123")?;
 //! let mut watch = JobWatch::new(ReqwestTransport::new(), config);
 //! while let Some(event) = watch.next_event().await {
 //!     if let WatchEvent::Job { id, event } = event {
@@ -30,30 +33,36 @@
 //!     }
 //! }
 //! match watch.outcome() {
-//!     Some(Outcome::Finished(last)) => println!("finished: {}", last.name()),
+//!     Some(Outcome::Finished { end, .. }) => println!("the job ended: {end}"),
 //!     other => eprintln!("{other:?}"),
 //! }
 //! # Ok(())
 //! # }
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-pub use bedrock_sse_core::{api, job, sse};
+pub use bedrock_sse_core::{api, http, job, sse, watch};
 
-pub use bedrock_sse_core::job::watch::{Outcome, WatchConfig, WatchEvent};
+pub use bedrock_sse_core::api::{Credentials, Secret};
+pub use bedrock_sse_core::job::{JobEnd, JobEvent, JobStatus, OwnedJobEvent};
+pub use bedrock_sse_core::watch::{
+    ConfigError, Failure, Outcome, RedirectPolicy, TransportError, TransportErrorKind, WatchConfig,
+    WatchConfigBuilder, WatchError, WatchEvent,
+};
 
-/// The tokio adapter: [`JobWatch`], [`Transport`](tokio::Transport),
-/// [`sse_events`](tokio::sse_events).
+/// The tokio adapter: [`JobWatch`](tokio::JobWatch) (an async `Stream`),
+/// [`ReqwestTransport`](tokio::ReqwestTransport), the
+/// [`Transport`](tokio::Transport) trait to bring another client, and
+/// [`sse_events`](tokio::sse_events) for a byte stream you already have.
 #[cfg(feature = "tokio")]
 pub mod tokio {
     pub use bedrock_sse_tokio::*;
 }
 
-#[cfg(feature = "tokio")]
-pub use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
-
 /// The blocking adapter: [`JobWatch`](blocking::JobWatch) as an iterator,
-/// [`UreqTransport`](blocking::UreqTransport).
+/// [`UreqTransport`](blocking::UreqTransport), and the
+/// [`Transport`](blocking::Transport) trait to bring another client.
 #[cfg(feature = "blocking")]
 pub mod blocking {
     pub use bedrock_sse_blocking::*;

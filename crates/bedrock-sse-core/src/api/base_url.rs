@@ -13,6 +13,7 @@ use alloc::string::String;
 /// assert_eq!(base.stream_url("job 1/..?"), "http://127.0.0.1:8080/proxy/bedrock/jobs/job%201%2F..%3F/stream");
 /// assert_eq!(BaseUrl::default().stream_url(".."), "https://api.bedrock.cv/jobs/%2E%2E/stream");
 /// assert!(BaseUrl::parse("api.bedrock.cv").is_err());
+/// assert!(BaseUrl::parse("https://user:sk_x@api.bedrock.cv").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BaseUrl(String);
@@ -30,6 +31,10 @@ pub enum BaseUrlError {
     /// A query or fragment would end up before the `/jobs/...` path.
     #[error("base URL must not have a query (?) or fragment (#)")]
     QueryOrFragment,
+    /// A user name or password in the URL: credentials go in the
+    /// configuration, where they are never printed or sent elsewhere.
+    #[error("base URL must not carry a user or password (user:pass@host); give the key separately")]
+    UserInfo,
     /// Whitespace or a control character.
     #[error("base URL contains whitespace or a control character at byte {index}")]
     BadByte {
@@ -53,7 +58,11 @@ impl BaseUrl {
         if rest.contains(['?', '#']) {
             return Err(BaseUrlError::QueryOrFragment);
         }
-        if rest.split('/').next().is_none_or(str::is_empty) {
+        let authority = rest.split('/').next().unwrap_or("");
+        if authority.contains('@') {
+            return Err(BaseUrlError::UserInfo);
+        }
+        if authority.is_empty() {
             return Err(BaseUrlError::NoHost);
         }
         Ok(BaseUrl(url.trim_end_matches('/').into()))
@@ -74,6 +83,26 @@ impl BaseUrl {
         push_segment(&mut url, job_id);
         url.push_str("/stream");
         url
+    }
+}
+
+impl TryFrom<&str> for BaseUrl {
+    type Error = BaseUrlError;
+    fn try_from(url: &str) -> Result<Self, Self::Error> {
+        BaseUrl::parse(url)
+    }
+}
+
+impl TryFrom<String> for BaseUrl {
+    type Error = BaseUrlError;
+    fn try_from(url: String) -> Result<Self, Self::Error> {
+        BaseUrl::parse(&url)
+    }
+}
+
+impl core::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

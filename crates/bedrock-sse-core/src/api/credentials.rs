@@ -3,6 +3,8 @@
 use alloc::string::String;
 use core::fmt;
 
+use crate::http::{InvalidHeaderValue, checked};
+
 /// An API key and where to send it. Neither `Debug` nor `Display` ever
 /// shows the key.
 ///
@@ -30,6 +32,13 @@ pub enum Credentials {
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret that must be sendable as (part of) a header value.
+    pub fn new(key: impl Into<String>) -> Result<Self, InvalidHeaderValue> {
+        let key = key.into();
+        checked("API key", &key)?;
+        Ok(Secret(key))
+    }
+
     /// The key itself, to put on the wire.
     pub fn expose(&self) -> &str {
         &self.0
@@ -40,35 +49,6 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
     }
-}
-
-/// A value that cannot be sent in an HTTP header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum InvalidHeaderValue {
-    /// Empty: the server would reject it; check where the value comes from
-    /// (an unset environment variable?).
-    #[error("{what} is empty")]
-    Empty {
-        /// What the value is, e.g. "API key".
-        what: &'static str,
-    },
-    /// A line break or control character (never shown, as the value may be
-    /// secret): remove trailing newlines read from files.
-    #[error("{what} has a control character or non-ASCII byte at byte {index}")]
-    BadByte {
-        /// What the value is.
-        what: &'static str,
-        /// Its position.
-        index: usize,
-    },
-}
-
-pub(crate) fn checked(what: &'static str, value: &str) -> Result<(), InvalidHeaderValue> {
-    if value.is_empty() {
-        return Err(InvalidHeaderValue::Empty { what });
-    }
-    super::header_safe(value).map_err(|index| InvalidHeaderValue::BadByte { what, index })
 }
 
 impl Credentials {

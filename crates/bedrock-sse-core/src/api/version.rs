@@ -3,7 +3,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use super::credentials::{InvalidHeaderValue, checked};
+use crate::http::{InvalidHeaderValue, checked};
 
 /// The API version to ask for, sent as `X-API-Version`.
 ///
@@ -35,6 +35,20 @@ impl ApiVersion {
     /// The header value.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<&str> for ApiVersion {
+    type Error = InvalidHeaderValue;
+    fn try_from(version: &str) -> Result<Self, Self::Error> {
+        ApiVersion::new(version)
+    }
+}
+
+impl TryFrom<String> for ApiVersion {
+    type Error = InvalidHeaderValue;
+    fn try_from(version: String) -> Result<Self, Self::Error> {
+        ApiVersion::new(version)
     }
 }
 

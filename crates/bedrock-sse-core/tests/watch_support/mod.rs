@@ -3,9 +3,8 @@
 
 use core::time::Duration;
 
-use bedrock_sse_core::job::watch::{
-    Action, Instant, Outcome, Request, Watch, WatchConfig, WatchEvent,
-};
+use bedrock_sse_core::http::Request;
+use bedrock_sse_core::watch::{Action, Instant, Outcome, Watch, WatchConfig, WatchEvent};
 
 pub const ES: [(&str, &str); 1] = [("content-type", "text/event-stream")];
 
@@ -31,7 +30,7 @@ impl Harness {
     }
 
     pub fn job(id: &str) -> Self {
-        Self::new(WatchConfig::new(id).unwrap())
+        Self::new(WatchConfig::builder(id).unwrap().build())
     }
 
     /// Moves every output into the records; checks the outcome comes once.
@@ -132,7 +131,7 @@ impl Harness {
             .collect()
     }
 
-    pub fn error(&self) -> &bedrock_sse_core::job::watch::WatchError {
+    pub fn error(&self) -> &bedrock_sse_core::watch::WatchError {
         match &self.outcome {
             Some(Outcome::Failed(e)) => e,
             other => panic!("not a failure: {other:?}"),

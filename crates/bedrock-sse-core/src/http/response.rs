@@ -2,6 +2,7 @@
 //! means for the watch.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::time::Duration;
 
 use crate::api::RateLimit;
@@ -43,11 +44,18 @@ pub(crate) struct Head {
     pub(crate) content_type: Option<String>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) request_id: Option<String>,
+    /// `Content-Encoding`, unless absent or `identity`.
+    pub(crate) content_encoding: Option<String>,
+    /// `Location`, raw (resolved only when the status is a redirect).
+    pub(crate) location: Option<Vec<u8>>,
     pub(crate) rate_limit: RateLimit,
 }
 
 /// The most of a header value kept for reports.
 const MAX_KEPT: usize = 256;
+/// The longest `Location` followed; one byte more is kept of a longer one,
+/// so that it is refused as unparsable rather than followed cut short.
+pub(crate) const MAX_LOCATION: usize = 8 * 1024;
 
 impl Head {
     pub(crate) fn read<I>(headers: I) -> Head
@@ -63,9 +71,20 @@ impl Head {
             } else if name.eq_ignore_ascii_case("retry-after") {
                 // Delta-seconds only: an HTTP-date needs a wall clock the
                 // core does not have, so it counts as absent.
-                head.retry_after = crate::api::parse_u64(value).map(Duration::from_secs);
+                head.retry_after = crate::http::parse_u64(value).map(Duration::from_secs);
             } else if name.eq_ignore_ascii_case("x-request-id") {
                 head.request_id = Some(kept(value));
+            } else if name.eq_ignore_ascii_case("content-encoding") {
+                // Several codings may be listed; any but `identity` means
+                // the body is not the event stream as sent.
+                let coded = value.split(|&b| b == b',').any(|c| {
+                    !c.trim_ascii().is_empty() && !c.trim_ascii().eq_ignore_ascii_case(b"identity")
+                });
+                if coded {
+                    head.content_encoding = Some(kept(value));
+                }
+            } else if name.eq_ignore_ascii_case("location") {
+                head.location = Some(value[..value.len().min(MAX_LOCATION + 1)].to_vec());
             } else {
                 head.rate_limit.observe(name, value);
             }
@@ -100,6 +119,8 @@ pub(crate) enum Class {
     Unauthorized,
     /// 404: no such job.
     NotFound,
+    /// 301, 302, 303, 307, 308: look at `Location`.
+    Redirect,
     /// 429: wait `Retry-After`.
     RateLimited,
     /// 408 and 5xx: retry with backoff.
@@ -112,6 +133,7 @@ pub(crate) fn classify(status: u16) -> Class {
     match status {
         200 => Class::Stream,
         204 => Class::Stop,
+        301 | 302 | 303 | 307 | 308 => Class::Redirect,
         401 | 403 => Class::Unauthorized,
         404 => Class::NotFound,
         429 => Class::RateLimited,
@@ -137,6 +159,13 @@ mod tests {
         assert_eq!(head.retry_after, Some(Duration::from_secs(30)));
         assert_eq!(head.request_id.as_deref(), Some("req_1"));
         assert_eq!(head.rate_limit.remaining, Some(0));
+        assert_eq!(head.content_encoding, None);
+
+        let head = Head::read([("Content-Encoding", "identity"), ("Location", "/x")]);
+        assert_eq!(head.content_encoding, None);
+        assert_eq!(head.location.as_deref(), Some(&b"/x"[..]));
+        let head = Head::read([("content-encoding", "identity, GZIP")]);
+        assert_eq!(head.content_encoding.as_deref(), Some("identity, GZIP"));
 
         let owned: Vec<(String, Vec<u8>)> = alloc::vec![(
             "retry-after".into(),
@@ -173,7 +202,24 @@ mod tests {
         assert_eq!(classify(429), Class::RateLimited);
         assert_eq!(classify(408), Class::Retry);
         assert_eq!(classify(599), Class::Retry);
-        for s in [0, 100, 201, 206, 301, 400, 402, 409, 600, u16::MAX] {
+        for s in [301, 302, 303, 307, 308] {
+            assert_eq!(classify(s), Class::Redirect, "{s}");
+        }
+        for s in [
+            0,
+            100,
+            201,
+            206,
+            300,
+            304,
+            305,
+            306,
+            400,
+            402,
+            409,
+            600,
+            u16::MAX,
+        ] {
             assert_eq!(classify(s), Class::Unexpected, "{s}");
         }
     }

@@ -2,11 +2,13 @@
 //!
 //! The watch decides everything (what to request, what a response means,
 //! when to reconnect and how long to wait, which events are new, when the
-//! job is over); the driver only moves bytes and keeps a timer. Inputs are
-//! `handle_*` calls carrying the current [`Instant`]; outputs are polled:
-//! [`poll_action`](Watch::poll_action) (connect / close / done),
+//! job is over, which redirects to follow and with what headers); the
+//! driver only moves bytes and keeps a timer. Inputs are `handle_*` calls
+//! carrying the current [`Instant`]; outputs are polled:
+//! [`poll_action`](Watch::poll_action) (connect / close),
 //! [`poll_event`](Watch::poll_event), [`poll_timeout`](Watch::poll_timeout)
-//! and [`poll_outcome`](Watch::poll_outcome). The state diagram, the
+//! and [`poll_outcome`](Watch::poll_outcome), which is the one signal that
+//! the watch is over. The state diagram, the
 //! exactly-once rule and the reconnect rules are in `ARCHITECTURE.md`
 //! ("Watch state machine").
 //!
@@ -15,7 +17,8 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use bedrock_sse_core::job::watch::{Action, Instant, Outcome, Watch, WatchConfig, WatchEvent};
+//! use bedrock_sse_core::job::JobEnd;
+//! use bedrock_sse_core::watch::{Action, Instant, Outcome, Watch, WatchConfig, WatchEvent};
 //!
 //! // Two connections: the server rotates the first one, then replays the
 //! // current state (which the watch suppresses) and finishes.
@@ -28,7 +31,7 @@
 //! .into_iter();
 //!
 //! let mut now = Instant::ZERO;
-//! let mut watch = Watch::new(WatchConfig::new("job_1").unwrap(), now, 0x5eed);
+//! let mut watch = Watch::new(WatchConfig::builder("job_1").unwrap().build(), now, 0x5eed);
 //! let mut delivered = Vec::new();
 //! let outcome = loop {
 //!     while let Some(action) = watch.poll_action() {
@@ -45,7 +48,6 @@
 //!                 watch.handle_eof(now);
 //!             }
 //!             Action::Close => { /* drop the response */ }
-//!             Action::Done => {}
 //!         }
 //!     }
 //!     while let Some(event) = watch.poll_event() {
@@ -63,8 +65,8 @@
 //!     watch.handle_timeout(now);
 //! };
 //! assert_eq!(delivered, ["status", "progress", "completed"]);
-//! let Outcome::Finished(last) = outcome else { panic!("{outcome:?}") };
-//! assert_eq!(last.data().unwrap().results.as_ref().unwrap().get(), r#"{"n":1}"#);
+//! let Outcome::Finished { end: JobEnd::Completed, event } = outcome else { panic!("{outcome:?}") };
+//! assert_eq!(event.data().unwrap().results.as_ref().unwrap().get(), r#"{"n":1}"#);
 //! assert_eq!(watch.suppressed(), 1);
 //! ```
 
@@ -73,14 +75,12 @@ mod config;
 mod dedupe;
 mod error;
 mod machine;
-mod request;
-mod response;
 mod time;
+mod values;
 
 pub use backoff::BackoffPolicy;
-pub use config::{InvalidJobId, WatchConfig};
-pub use error::{Failure, Fault, TransportError, WatchError};
+pub use config::{ConfigError, RedirectPolicy, WatchConfig, WatchConfigBuilder};
+pub use error::{Failure, Fault, TransportError, TransportErrorKind, WatchError};
 pub use machine::{Action, Outcome, Watch, WatchEvent};
-pub use request::{Header, Request};
-pub use response::HeaderPair;
 pub use time::Instant;
+pub use values::{JobId, ResumeId, UserAgent};

@@ -179,7 +179,7 @@ fn progress(event: &JobEvent<'_>) -> Option<f64> {
 }
 
 fn parse_id(id: &str) -> Option<u64> {
-    crate::api::parse_u64(id.as_bytes()).filter(|_| !id.starts_with(' ') && !id.ends_with(' '))
+    crate::http::parse_u64(id.as_bytes()).filter(|_| !id.starts_with(' ') && !id.ends_with(' '))
 }
 
 /// FNV-1a over the type, a separator the type cannot contain, and the data.

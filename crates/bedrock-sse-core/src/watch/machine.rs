@@ -8,14 +8,15 @@ use core::mem;
 use core::time::Duration;
 
 use super::backoff::SplitMix64;
-use super::config::WatchConfig;
+use super::config::{RedirectPolicy, WatchConfig};
 use super::dedupe::Dedupe;
-use super::error::{Failure, TransportError, WatchError};
-use super::request::Request;
-use super::response::{Class, Head, HeaderPair, classify};
+use super::error::{Failure, TransportError, TransportErrorKind, WatchError};
 use super::time::Instant;
 use crate::api::{ApiError, RateLimit};
-use crate::job::{JobEvent, MalformedEvent, OwnedJobEvent, Parsed};
+use crate::http::{
+    Class, Head, HeaderPair, InvalidLocation, Origin, Request, classify, resolve_location,
+};
+use crate::job::{JobEnd, JobEvent, MalformedEvent, OwnedJobEvent, Parsed};
 use crate::sse::{DecodeError, Decoder, Item};
 
 /// What the driver must do next, from [`Watch::poll_action`].
@@ -24,12 +25,9 @@ pub enum Action {
     /// Open a connection with this request, and feed its response to the
     /// watch. Any previous connection has been closed first.
     Connect(Request),
-    /// Close the current connection (drop the response) and feed nothing
-    /// more from it.
+    /// Close the current connection (drop the response, and never reuse
+    /// its socket) and feed nothing more from it.
     Close,
-    /// The watch is over: take the outcome with [`Watch::poll_outcome`].
-    /// Always the last action.
-    Done,
 }
 
 /// What the watch has to tell, from [`Watch::poll_event`], in order.
@@ -65,14 +63,21 @@ pub enum WatchEvent {
     },
 }
 
-/// How a watch ended, from [`Watch::poll_outcome`].
+/// How a watch ended, from [`Watch::poll_outcome`]: the one end-of-watch
+/// signal, given exactly once.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// The job reached its end; this is the terminal event (`completed`,
-    /// `failed`, `canceled`, or a `status` with a terminal status). A
-    /// failed *job* is still a successful *watch*.
-    Finished(OwnedJobEvent),
+    /// The job reached its end. A failed *job* is still a successful
+    /// *watch*: `end` says how the job ended.
+    Finished {
+        /// How the job ended.
+        end: JobEnd,
+        /// The terminal event (`completed`, `failed`, `canceled`, or a
+        /// `status` with a terminal status), also delivered as the last
+        /// [`WatchEvent::Job`].
+        event: OwnedJobEvent,
+    },
     /// The server answered 204 No Content: stop watching.
     Stopped,
     /// The watch failed.
@@ -80,10 +85,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How the job ended, if it did.
+    pub fn job_end(&self) -> Option<JobEnd> {
+        match self {
+            Outcome::Finished { end, .. } => Some(*end),
+            _ => None,
+        }
+    }
+
     /// The terminal event, if the job reached one.
     pub fn final_event(&self) -> Option<&OwnedJobEvent> {
         match self {
-            Outcome::Finished(event) => Some(event),
+            Outcome::Finished { event, .. } => Some(event),
             _ => None,
         }
     }
@@ -133,7 +146,11 @@ struct Sink {
 impl Sink {
     /// Handles one decoder item; returns the terminal event if it ended the
     /// job.
-    fn item(&mut self, job_id: &str, item: Result<Item<'_>, DecodeError>) -> Option<OwnedJobEvent> {
+    fn item(
+        &mut self,
+        job_id: &str,
+        item: Result<Item<'_>, DecodeError>,
+    ) -> Option<(JobEnd, OwnedJobEvent)> {
         let sse = match item {
             Ok(Item::Event(sse)) => sse,
             // The decoder keeps the latest `retry`; it is read when needed.
@@ -164,14 +181,25 @@ impl Sink {
             return None;
         }
         self.new_events = true;
+        let end = JobEnd::of(&event).filter(|_| ours);
         let event = event.into_owned();
-        let terminal = (ours && event.is_terminal()).then(|| event.clone());
+        let terminal = end.map(|end| (end, event.clone()));
         self.events.push_back(WatchEvent::Job {
             id: sse.id.into(),
             event: Box::new(event),
         });
         terminal
     }
+}
+
+/// Where the current attempt's redirects have led.
+#[derive(Debug)]
+struct Redirected {
+    url: String,
+    hops: u8,
+    /// Credentials are sent only while every hop stayed in the base URL's
+    /// origin.
+    credentials: bool,
 }
 
 /// Follows one job to its end, across any number of connections, without
@@ -188,6 +216,11 @@ pub struct Watch {
     failures: u32,
     connections: u32,
     rate_limit: Option<RateLimit>,
+    /// The current attempt's redirects: where it now points, and whether
+    /// credentials still go there.
+    redirect: Option<Box<Redirected>>,
+    /// When the whole watch must have ended: its start plus the timeout.
+    deadline: Option<Instant>,
     actions: VecDeque<Action>,
     /// Boxed: an outcome is big and comes once, at the end.
     outcome: Option<Box<Outcome>>,
@@ -201,8 +234,9 @@ impl Watch {
     pub fn new(config: WatchConfig, now: Instant, seed: u64) -> Watch {
         let mut decoder = Decoder::with_limits(config.limits);
         if let Some(id) = &config.resume_from {
-            decoder.set_last_event_id(id);
+            decoder.set_last_event_id(id.as_str());
         }
+        let deadline = config.timeout.map(|timeout| now + timeout);
         let mut watch = Watch {
             config,
             now,
@@ -213,6 +247,8 @@ impl Watch {
             failures: 0,
             connections: 0,
             rate_limit: None,
+            redirect: None,
+            deadline,
             actions: VecDeque::new(),
             outcome: None,
             finished: false,
@@ -242,7 +278,14 @@ impl Watch {
             self.rate_limit = Some(head.rate_limit);
         }
         let now = self.now;
+        trace_response(status, &head);
         match classify(status) {
+            Class::Stream if head.content_encoding.is_some() => {
+                self.finish(Outcome::Failed(WatchError::UnsupportedEncoding {
+                    encoding: head.content_encoding.unwrap_or_default(),
+                    request_id: head.request_id,
+                }))
+            }
             Class::Stream if head.is_event_stream() => {
                 self.conn = Conn::Streaming {
                     opened: now,
@@ -255,6 +298,7 @@ impl Watch {
                 request_id: head.request_id,
             })),
             Class::Stop => self.finish(Outcome::Stopped),
+            Class::Redirect => self.redirect(status, head.location.as_deref()),
             Class::RateLimited => {
                 self.end_connection(true);
                 let wait = head
@@ -309,7 +353,7 @@ impl Watch {
                     let step = self.decoder.decode(input);
                     input = &input[step.consumed..];
                     let Some(item) = step.item else { break };
-                    terminal = self.sink.item(self.config.job_id(), item);
+                    terminal = self.sink.item(self.config.job_id.as_str(), item);
                     if terminal.is_some() {
                         break;
                     }
@@ -317,8 +361,8 @@ impl Watch {
                 if self.sink.new_events {
                     self.failures = 0;
                 }
-                if let Some(event) = terminal {
-                    self.finish(Outcome::Finished(event));
+                if let Some((end, event)) = terminal {
+                    self.finish(Outcome::Finished { end, event });
                 }
             }
             Conn::ErrorBody { body, last_rx, .. } => {
@@ -361,7 +405,18 @@ impl Watch {
         if !self.enter(now) {
             return;
         }
+        if error.kind() == TransportErrorKind::Certificate {
+            self.finish(Outcome::Failed(WatchError::Certificate(error)));
+            return;
+        }
         match self.conn {
+            // The client gave up at about the head deadline (a blocking
+            // client cannot be interrupted): that is the watch's own
+            // timeout, whatever the client calls it.
+            Conn::Requested { since } if self.now >= since + self.config.head_timeout => {
+                self.end_connection(false);
+                self.retry_after_failure(Failure::ResponseTimeout, Duration::ZERO);
+            }
             Conn::Requested { .. } | Conn::Streaming { .. } => {
                 self.end_connection(false);
                 self.retry_after_failure(Failure::Transport(error), Duration::ZERO);
@@ -381,7 +436,7 @@ impl Watch {
         let idle = self.config.idle_timeout;
         match self.conn {
             Conn::Waiting { until } if now >= until => self.connect(),
-            Conn::Requested { since } if now >= since + idle => {
+            Conn::Requested { since } if now >= since + self.config.head_timeout => {
                 self.end_connection(true);
                 self.retry_after_failure(Failure::ResponseTimeout, Duration::ZERO);
             }
@@ -421,13 +476,13 @@ impl Watch {
         let idle = self.config.idle_timeout;
         let timer = match self.conn {
             Conn::Waiting { until } => Some(until),
-            Conn::Requested { since } => Some(since + idle),
+            Conn::Requested { since } => Some(since + self.config.head_timeout),
             Conn::Streaming { last_rx, .. } | Conn::ErrorBody { last_rx, .. } => {
                 Some(last_rx + idle)
             }
             Conn::Idle => None,
         };
-        let first = match (timer, self.config.deadline) {
+        let first = match (timer, self.deadline) {
             (Some(t), Some(d)) => t.min(d),
             (t, d) => t.or(d)?,
         };
@@ -482,22 +537,27 @@ impl Watch {
         self.sink.dedupe.suppressed()
     }
 
-    /// The request the next [`Connect`](Action::Connect) would carry.
+    /// The request the next [`Connect`](Action::Connect) of a new attempt
+    /// would carry.
     pub fn request(&self) -> Request {
+        let url = self.config.base_url.stream_url(self.config.job_id.as_str());
+        self.request_to(url, true)
+    }
+
+    /// The stream request, sent to `url`, with the credentials only if
+    /// `credentials`.
+    fn request_to(&self, url: String, credentials: bool) -> Request {
         let config = &self.config;
-        let mut request = Request::new(config.base_url.stream_url(config.job_id()));
+        let mut request = Request::new(url);
         request.push("accept", "text/event-stream".into(), false);
+        request.push("accept-encoding", "identity".into(), false);
         request.push("cache-control", "no-cache".into(), false);
-        if let Some(credentials) = &config.credentials {
-            let (name, value) = credentials.header();
+        if let Some(creds) = config.credentials.as_ref().filter(|_| credentials) {
+            let (name, value) = creds.header();
             request.push(name, value, true);
         }
         request.push("x-api-version", config.api_version.as_str().into(), false);
-        let agent = match crate::api::header_safe(&config.user_agent) {
-            Ok(()) if !config.user_agent.is_empty() => config.user_agent.as_str(),
-            _ => WatchConfig::USER_AGENT,
-        };
-        request.push("user-agent", agent.into(), false);
+        request.push("user-agent", config.user_agent.as_str().into(), false);
         let id = self.decoder.last_event_id();
         // An id with control characters cannot be a header value; the
         // server then gets no resume point rather than a broken request.
@@ -516,21 +576,68 @@ impl Watch {
         if self.finished {
             return false;
         }
-        if self.config.deadline.is_some_and(|d| self.now >= d) {
+        if self.deadline.is_some_and(|d| self.now >= d) {
             self.finish(Outcome::Failed(WatchError::DeadlineExceeded));
             return false;
         }
         true
     }
 
+    /// Starts a new attempt at the configured URL.
     fn connect(&mut self) {
         self.connections = self.connections.saturating_add(1);
+        self.redirect = None;
         self.sink
             .dedupe
             .start_connection(self.decoder.last_event_id());
         self.sink.new_events = false;
         self.conn = Conn::Requested { since: self.now };
-        self.actions.push_back(Action::Connect(self.request()));
+        let request = self.request();
+        trace_connect(&request, self.connections);
+        self.actions.push_back(Action::Connect(request));
+    }
+
+    /// A 3xx with a `Location`: follow it within the rules, or end the
+    /// watch. A followed hop is part of the same attempt, not a failure.
+    fn redirect(&mut self, status: u16, location: Option<&[u8]>) {
+        let (from_url, hops, credentials) = match &self.redirect {
+            Some(r) => (r.url.clone(), r.hops, r.credentials),
+            None => (self.request().url().into(), 0, true),
+        };
+        let fail = |error| Outcome::Failed(error);
+        if self.config.redirects == RedirectPolicy::Never {
+            let reason = InvalidLocation::Refused;
+            return self.finish(fail(WatchError::InvalidRedirect { status, reason }));
+        }
+        if hops >= WatchConfig::MAX_REDIRECTS {
+            let max = WatchConfig::MAX_REDIRECTS;
+            return self.finish(fail(WatchError::TooManyRedirects { max }));
+        }
+        let target = match resolve_location(&from_url, location) {
+            Ok(target) => target,
+            Err(reason) => {
+                return self.finish(fail(WatchError::InvalidRedirect { status, reason }));
+            }
+        };
+        let home = Origin::of(self.config.base_url.as_str());
+        let same = home.as_ref() == Some(&target.origin);
+        if !same && self.config.redirects == RedirectPolicy::SameOrigin {
+            let from = Origin::of(&from_url).unwrap_or_else(|| target.origin.clone());
+            let to = target.origin;
+            return self.finish(fail(WatchError::CrossOriginRedirect { status, from, to }));
+        }
+        let credentials = credentials && same;
+        self.end_connection(true);
+        self.connections = self.connections.saturating_add(1);
+        self.conn = Conn::Requested { since: self.now };
+        let request = self.request_to(target.url.clone(), credentials);
+        trace_connect(&request, self.connections);
+        self.actions.push_back(Action::Connect(request));
+        self.redirect = Some(Box::new(Redirected {
+            url: target.url,
+            hops: hops + 1,
+            credentials,
+        }));
     }
 
     fn is_connected(&self) -> bool {
@@ -603,10 +710,11 @@ impl Watch {
 
     fn schedule(&mut self, delay: Duration, cause: Option<Failure>) {
         let until = self.now + delay;
-        if self.config.deadline.is_some_and(|d| until >= d) {
+        if self.deadline.is_some_and(|d| until >= d) {
             self.finish(Outcome::Failed(WatchError::DeadlineExceeded));
             return;
         }
+        trace_reconnect(delay, self.failures, cause.as_ref());
         self.sink.events.push_back(WatchEvent::Reconnecting {
             delay,
             failures: self.failures,
@@ -652,7 +760,67 @@ impl Watch {
         }
         self.end_connection(true);
         self.finished = true;
+        self.redirect = None;
+        trace_outcome(&outcome);
         self.outcome = Some(Box::new(outcome));
-        self.actions.push_back(Action::Done);
     }
 }
+
+// ----- diagnostics ------------------------------------------------------
+//
+// With the `tracing` feature, the watch reports its decisions as `tracing`
+// events, so every driver logs the same things. No credential is ever in
+// them: URLs never carry one, and headers are not logged.
+
+#[cfg(feature = "tracing")]
+fn trace_connect(request: &Request, attempt: u32) {
+    tracing::debug!(url = request.url(), attempt, "connecting");
+}
+
+#[cfg(feature = "tracing")]
+fn trace_response(status: u16, head: &Head) {
+    tracing::debug!(
+        status,
+        request_id = head.request_id.as_deref(),
+        content_type = head.content_type.as_deref(),
+        "response"
+    );
+    let rl = &head.rate_limit;
+    if !rl.is_empty() {
+        tracing::debug!(
+            limit = rl.limit,
+            remaining = rl.remaining,
+            reset = rl.reset,
+            "rate limit"
+        );
+    }
+}
+
+#[cfg(feature = "tracing")]
+fn trace_reconnect(delay: Duration, failures: u32, cause: Option<&Failure>) {
+    let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    match cause {
+        None => tracing::info!(delay_ms, failures, "reconnecting after a planned rotation"),
+        Some(cause) => tracing::warn!(delay_ms, failures, %cause, "reconnecting after a failure"),
+    }
+}
+
+#[cfg(feature = "tracing")]
+fn trace_outcome(outcome: &Outcome) {
+    match outcome {
+        Outcome::Finished { end, .. } => {
+            tracing::info!(job = end.as_str(), "watch over: the job ended")
+        }
+        Outcome::Stopped => tracing::info!("watch over: the server said stop (204)"),
+        Outcome::Failed(error) => tracing::warn!(%error, "watch failed"),
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+fn trace_connect(_: &Request, _: u32) {}
+#[cfg(not(feature = "tracing"))]
+fn trace_response(_: u16, _: &Head) {}
+#[cfg(not(feature = "tracing"))]
+fn trace_reconnect(_: Duration, _: u32, _: Option<&Failure>) {}
+#[cfg(not(feature = "tracing"))]
+fn trace_outcome(_: &Outcome) {}

@@ -46,10 +46,8 @@ impl fmt::Debug for Header {
 /// client takes directly.
 ///
 /// ```
-/// # use bedrock_sse_core::job::watch::{Watch, WatchConfig, Action, Instant};
-/// # use bedrock_sse_core::api::Credentials;
-/// let mut config = WatchConfig::new("job_01JABCD123").unwrap();
-/// config.credentials = Some(Credentials::bearer("sk_xxx").unwrap());
+/// # use bedrock_sse_core::watch::{Watch, WatchConfig, Action, Instant};
+/// let config = WatchConfig::builder("job_01JABCD123").unwrap().bearer("sk_xxx").unwrap().build();
 /// let mut watch = Watch::new(config, Instant::ZERO, 42);
 /// let Some(Action::Connect(request)) = watch.poll_action() else { panic!() };
 /// assert_eq!(request.method(), "GET");

@@ -11,7 +11,7 @@ use core::time::Duration;
 ///
 /// ```
 /// use core::time::Duration;
-/// use bedrock_sse_core::job::watch::Instant;
+/// use bedrock_sse_core::watch::Instant;
 ///
 /// let start = std::time::Instant::now();
 /// let now = Instant::from_duration(start.elapsed());

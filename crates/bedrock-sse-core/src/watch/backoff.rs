@@ -12,7 +12,7 @@ use core::time::Duration;
 ///
 /// ```
 /// use core::time::Duration;
-/// use bedrock_sse_core::job::watch::BackoffPolicy;
+/// use bedrock_sse_core::watch::BackoffPolicy;
 ///
 /// let policy = BackoffPolicy::default();
 /// assert_eq!(policy.nominal(1), Duration::from_secs(1));
