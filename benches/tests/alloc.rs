@@ -228,6 +228,11 @@ fn resident_memory_per_idle_watch() {
         "size_of::<Watch>() = {size} B, + {heap} B of heap when new = {} B",
         size as i64 + heap
     );
-    assert!(size as i64 + heap < 4096, "a new Watch holds {heap} B");
+    // The 0.1 goal: a watch waiting for its stream costs at most 1 KiB,
+    // heap included (the request is built only when the driver asks).
+    assert!(
+        size as i64 + heap <= 1024,
+        "a new Watch is {size} B + {heap} B of heap"
+    );
     drop(watch);
 }

@@ -28,12 +28,18 @@ pub(crate) fn event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> 
                 "  (connection failed: {}; attempt {} in {})",
                 describe_failure(cause),
                 failures + 1,
-                humantime::format_duration(*delay)
+                humantime::format_duration(to_millis(*delay))
             )?,
         },
         _ => {}
     }
     out.flush()
+}
+
+/// `delay` rounded to the millisecond, for display.
+fn to_millis(delay: std::time::Duration) -> std::time::Duration {
+    let ms = (delay.as_micros() + 500) / 1000;
+    std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
 /// Prints how the watch ended.

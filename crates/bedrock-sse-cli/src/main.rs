@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod decode;
 mod demo;
 mod display;
+mod json;
 mod serve;
 mod watch;
 
@@ -26,6 +27,32 @@ mod watch;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log what the watch decides to stderr: -v connections, reconnects and
+    /// the outcome, -vv responses and rate limits, -vvv everything of
+    /// bedrock-sse, -vvvv the HTTP client's too. `RUST_LOG` (e.g.
+    /// `RUST_LOG=bedrock_sse=debug`) overrides it. Keys are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+/// Sends `tracing` output to stderr, as `-v` or `RUST_LOG` ask.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.is_empty() => EnvFilter::new(directives),
+        _ => EnvFilter::new(match verbose {
+            0 => return,
+            1 => "bedrock_sse=info",
+            2 => "bedrock_sse=debug",
+            3 => "bedrock_sse=trace",
+            _ => "trace",
+        }),
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +100,7 @@ impl From<Exit> for ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     match cli.command {
         Command::Decode(args) => decode::run(args).into(),
         Command::Serve(args) => serve::run(args).into(),

@@ -14,10 +14,9 @@ use bedrock_sse_core::watch::{
 };
 use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
 use serde::Serialize;
-use serde_json::json;
 use serde_json::value::RawValue;
 
-use crate::{Exit, display};
+use crate::{Exit, display, json};
 
 /// Arguments of `bedrock-sse watch`.
 #[derive(Debug, clap::Args)]
@@ -224,11 +223,12 @@ impl<'a> EventLine<'a> {
             progress: data.and_then(JobData::fraction),
             message: data.and_then(|d| d.message.as_deref()),
             timestamp: data.and_then(|d| d.timestamp.as_deref()),
-            // The core checked it is JSON; re-checking costs little and
-            // keeps a bad value from corrupting the line.
+            // One line whatever the server's formatting, numbers and
+            // strings as sent. The core checked it is JSON; re-checking
+            // costs little and keeps a bad value from corrupting the line.
             results: data
                 .and_then(|d| d.results.as_ref())
-                .and_then(|r| RawValue::from_string(r.get().to_owned()).ok()),
+                .and_then(|r| RawValue::from_string(json::compact(r.get())).ok()),
             error: data.and_then(|d| d.error.as_ref()).map(|e| ErrorLine {
                 code: e.code.as_deref(),
                 message: e.message.as_deref(),
@@ -242,16 +242,16 @@ impl<W: Write> Printer for JsonPrinter<W> {
         let value = match event {
             WatchEvent::Job { id, event } => return self.line(&EventLine::new(event, id)),
             WatchEvent::Malformed(error) => {
-                json!({"warning": "malformed_event", "message": error.to_string()})
+                serde_json::json!({"warning": "malformed_event", "message": error.to_string()})
             }
             WatchEvent::Decode(error) => {
-                json!({"warning": "event_dropped", "message": error.to_string()})
+                serde_json::json!({"warning": "event_dropped", "message": error.to_string()})
             }
             WatchEvent::Reconnecting {
                 delay,
                 failures,
                 cause,
-            } => json!({"reconnecting": {
+            } => serde_json::json!({"reconnecting": {
                 "delay_ms": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 "failures": failures,
                 "cause": cause.as_ref().map(describe_failure),
@@ -301,12 +301,12 @@ pub(crate) fn describe_failure(failure: &Failure) -> String {
     match failure {
         Failure::Status { status, .. } => format!("status {status}"),
         Failure::RateLimited { .. } => "rate limited (429)".into(),
-        Failure::Transport(kind) => format!("transport: {kind:?}"),
+        Failure::Transport(error) => error.to_string(),
         Failure::ClosedBeforeResponse => "closed before a response".into(),
         Failure::ResponseTimeout => "no response in time".into(),
         Failure::IdleTimeout => "idle timeout".into(),
         Failure::ClosedEarly => "closed without delivering anything".into(),
-        other => format!("{other:?}"),
+        other => other.to_string(),
     }
 }
 
@@ -326,5 +326,58 @@ impl<W: Write> Printer for HumanPrinter<W> {
             return display::outcome(&mut io::stderr().lock(), outcome);
         }
         display::outcome(&mut self.out, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bedrock_sse_core::job::{JobEvent, Parsed};
+    use bedrock_sse_core::sse::{Decoder, Item};
+
+    use super::EventLine;
+
+    /// A terminal event whose JSON a server pretty-printed over many
+    /// `data:` lines, typed by the core as the watch does.
+    fn pretty_completed() -> bedrock_sse_core::job::OwnedJobEvent {
+        let stream = "event: completed\n\
+            data: {\n\
+            data:   \"job_id\": \"job_1\",\n\
+            data:   \"status\": \"Completed\",\n\
+            data:   \"results\": {\n\
+            data:     \"score\": 0.870,\n\
+            data:     \"big\": 1e400,\n\
+            data:     \"note\": \"two  spaces, a \\\"quote\\\" and\\nan escaped newline\",\n\
+            data:     \"changes\": [ 1 , 2 ]\n\
+            data:   },\n\
+            data:   \"error\": { \"code\": \"X\",\n\
+            data:              \"message\": \"m\" }\n\
+            data: }\n\n";
+        let mut decoder = Decoder::new();
+        let mut typed = None;
+        decoder.decode_each(stream.as_bytes(), |item| {
+            if let Ok(Item::Event(sse)) = item {
+                if let Ok(Parsed::Event(event)) = JobEvent::from_sse(&sse) {
+                    typed = Some(event.into_owned());
+                }
+            }
+        });
+        typed.expect("the event types")
+    }
+
+    #[test]
+    fn multi_line_json_becomes_one_line_with_values_as_sent() {
+        let event = pretty_completed();
+        let line = serde_json::to_string(&EventLine::new(&event, "9")).expect("serialises");
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.contains(
+                r#""results":{"score":0.870,"big":1e400,"note":"two  spaces, a \"quote\" and\nan escaped newline","changes":[1,2]}"#
+            ),
+            "{line}"
+        );
+        assert!(
+            line.contains(r#""error":{"code":"X","message":"m"}"#),
+            "{line}"
+        );
     }
 }

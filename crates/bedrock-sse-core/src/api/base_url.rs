@@ -1,5 +1,6 @@
 //! Where the API lives, and the stream URL of a job.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 
 /// The API's base URL: `https://api.bedrock.cv` unless you point it at a
@@ -16,7 +17,7 @@ use alloc::string::String;
 /// assert!(BaseUrl::parse("https://user:sk_x@api.bedrock.cv").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct BaseUrl(String);
+pub struct BaseUrl(Cow<'static, str>);
 
 /// A base URL this crate cannot build requests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +66,7 @@ impl BaseUrl {
         if authority.is_empty() {
             return Err(BaseUrlError::NoHost);
         }
-        Ok(BaseUrl(url.trim_end_matches('/').into()))
+        Ok(BaseUrl(Cow::Owned(url.trim_end_matches('/').into())))
     }
 
     /// The base URL, without a trailing slash.
@@ -108,7 +109,7 @@ impl core::fmt::Display for BaseUrl {
 
 impl Default for BaseUrl {
     fn default() -> Self {
-        BaseUrl(Self::DEFAULT.into())
+        BaseUrl(Cow::Borrowed(Self::DEFAULT))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `X-API-Version` header.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
 
@@ -19,7 +20,7 @@ use crate::http::{InvalidHeaderValue, checked};
 /// assert!(ApiVersion::new("bad\nvalue").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ApiVersion(String);
+pub struct ApiVersion(Cow<'static, str>);
 
 impl ApiVersion {
     /// The documented default.
@@ -29,7 +30,7 @@ impl ApiVersion {
     pub fn new(version: impl Into<String>) -> Result<Self, InvalidHeaderValue> {
         let version = version.into();
         checked("API version", &version)?;
-        Ok(ApiVersion(version))
+        Ok(ApiVersion(Cow::Owned(version)))
     }
 
     /// The header value.
@@ -54,7 +55,7 @@ impl TryFrom<String> for ApiVersion {
 
 impl Default for ApiVersion {
     fn default() -> Self {
-        ApiVersion(Self::DEFAULT.into())
+        ApiVersion(Cow::Borrowed(Self::DEFAULT))
     }
 }
 

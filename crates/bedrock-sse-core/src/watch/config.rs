@@ -6,6 +6,7 @@ use core::convert::Infallible;
 use core::time::Duration;
 
 use super::backoff::BackoffPolicy;
+use super::time::Millis;
 use super::values::{JobId, ResumeId, UserAgent};
 use crate::api::{ApiVersion, BaseUrl, BaseUrlError, Credentials, Secret};
 use crate::http::InvalidHeaderValue;
@@ -60,16 +61,17 @@ pub struct WatchConfig {
     pub(crate) api_version: ApiVersion,
     pub(crate) user_agent: UserAgent,
     pub(crate) resume_from: Option<ResumeId>,
-    pub(crate) idle_timeout: Duration,
-    pub(crate) head_timeout: Duration,
-    pub(crate) timeout: Option<Duration>,
+    // Milliseconds: small, and plenty for timeouts.
+    idle_timeout: Millis,
+    head_timeout: Millis,
+    timeout: Option<Millis>,
     pub(crate) backoff: BackoffPolicy,
     pub(crate) redirects: RedirectPolicy,
-    pub(crate) retry_after_default: Duration,
-    pub(crate) retry_after_max: Duration,
-    pub(crate) rotation_delay: Duration,
-    pub(crate) retry_clamp: (Duration, Duration),
-    pub(crate) min_rotation_uptime: Duration,
+    retry_after_default: Millis,
+    retry_after_max: Millis,
+    rotation_delay: Millis,
+    retry_clamp: (Millis, Millis),
+    min_rotation_uptime: Millis,
     pub(crate) limits: Limits,
     pub(crate) max_error_body: usize,
 }
@@ -148,16 +150,16 @@ impl WatchConfig {
                 api_version: ApiVersion::default(),
                 user_agent: UserAgent::default(),
                 resume_from: None,
-                idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
-                head_timeout: Self::DEFAULT_HEAD_TIMEOUT,
+                idle_timeout: Self::DEFAULT_IDLE_TIMEOUT.into(),
+                head_timeout: Self::DEFAULT_HEAD_TIMEOUT.into(),
                 timeout: None,
                 backoff: BackoffPolicy::default(),
                 redirects: RedirectPolicy::default(),
-                retry_after_default: Duration::from_secs(60),
-                retry_after_max: Duration::from_secs(600),
-                rotation_delay: Duration::ZERO,
-                retry_clamp: (Duration::ZERO, Duration::from_secs(30)),
-                min_rotation_uptime: Duration::from_secs(10),
+                retry_after_default: Duration::from_secs(60).into(),
+                retry_after_max: Duration::from_secs(600).into(),
+                rotation_delay: Millis::default(),
+                retry_clamp: (Millis::default(), Duration::from_secs(30).into()),
+                min_rotation_uptime: Duration::from_secs(10).into(),
                 limits: Limits::default(),
                 max_error_body: 16 * 1024,
             },
@@ -214,15 +216,15 @@ impl WatchConfig {
     /// How long a stream may stay silent (heartbeats count) before it is
     /// taken for dead.
     pub fn idle_timeout(&self) -> Duration {
-        self.idle_timeout
+        self.idle_timeout.get()
     }
     /// How long to wait for a response head.
     pub fn head_timeout(&self) -> Duration {
-        self.head_timeout
+        self.head_timeout.get()
     }
     /// The most the whole watch may take, from its start.
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
+        self.timeout.map(Millis::get)
     }
     /// How failed connections are retried.
     pub fn backoff(&self) -> &BackoffPolicy {
@@ -238,23 +240,31 @@ impl WatchConfig {
     }
     /// The wait after a 429 without a `Retry-After`, and the cap on one.
     pub fn retry_after(&self) -> (Duration, Duration) {
-        (self.retry_after_default, self.retry_after_max)
+        (self.retry_after_default.get(), self.retry_after_max.get())
     }
     /// The delay after a planned rotation without a stream `retry`, and the
     /// range a stream's `retry` is clamped to.
     pub fn rotation(&self) -> (Duration, (Duration, Duration)) {
-        (self.rotation_delay, self.retry_clamp)
+        let (lo, hi) = self.retry_clamp;
+        (self.rotation_delay.get(), (lo.get(), hi.get()))
+    }
+
+    /// How long a stream that delivered nothing new must have stayed open
+    /// for its close to count as a planned rotation.
+    pub fn min_rotation_uptime(&self) -> Duration {
+        self.min_rotation_uptime.get()
     }
 
     /// The stream's `retry` value, clamped, as a delay.
     pub(crate) fn clamp_retry(&self, ms: u64) -> Duration {
         let (lo, hi) = self.retry_clamp;
-        Duration::from_millis(ms).clamp(lo, hi.max(lo))
+        Duration::from_millis(ms).clamp(lo.get(), hi.max(lo).get())
     }
 }
 
 /// Builds a [`WatchConfig`]; every setter that can be given a bad value
-/// checks it and says what is wrong at once.
+/// checks it and says what is wrong at once. Durations are kept to the
+/// millisecond (a non-zero one rounds up), up to about 49 days.
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct WatchConfigBuilder {
@@ -331,14 +341,14 @@ impl WatchConfigBuilder {
     /// A stream silent this long (not even a heartbeat) is taken for dead
     /// and reconnected. Default: 45 s.
     pub fn idle_timeout(mut self, timeout: Duration) -> Result<Self, ConfigError> {
-        self.config.idle_timeout = nonzero(timeout, "the idle timeout")?;
+        self.config.idle_timeout = nonzero(timeout, "the idle timeout")?.into();
         Ok(self)
     }
 
     /// How long to wait for a response head (connecting included) before
     /// the attempt counts as failed. Default: 30 s.
     pub fn head_timeout(mut self, timeout: Duration) -> Result<Self, ConfigError> {
-        self.config.head_timeout = nonzero(timeout, "the head timeout")?;
+        self.config.head_timeout = nonzero(timeout, "the head timeout")?.into();
         Ok(self)
     }
 
@@ -346,7 +356,7 @@ impl WatchConfigBuilder {
     /// with [`WatchError::DeadlineExceeded`](super::WatchError::DeadlineExceeded).
     /// Default: none.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout = Some(timeout);
+        self.config.timeout = Some(timeout.into());
         self
     }
 
@@ -373,8 +383,8 @@ impl WatchConfigBuilder {
     /// The wait after a 429 that gave no (delta-seconds) `Retry-After`, and
     /// the cap on one that did. Defaults: 60 s and 10 min.
     pub fn retry_after(mut self, default: Duration, max: Duration) -> Self {
-        self.config.retry_after_default = default;
-        self.config.retry_after_max = max;
+        self.config.retry_after_default = default.into();
+        self.config.retry_after_max = max.into();
         self
     }
 
@@ -382,8 +392,8 @@ impl WatchConfigBuilder {
     /// `retry` field (default: zero), and the range a stream's `retry` is
     /// clamped to (default: 0 to 30 s).
     pub fn rotation(mut self, delay: Duration, retry_clamp: (Duration, Duration)) -> Self {
-        self.config.rotation_delay = delay;
-        self.config.retry_clamp = retry_clamp;
+        self.config.rotation_delay = delay.into();
+        self.config.retry_clamp = (retry_clamp.0.into(), retry_clamp.1.into());
         self
     }
 
@@ -391,7 +401,7 @@ impl WatchConfigBuilder {
     /// planned rotation only if it stayed open at least this long receiving
     /// bytes; otherwise it is a failure. Default: 10 s.
     pub fn min_rotation_uptime(mut self, uptime: Duration) -> Self {
-        self.config.min_rotation_uptime = uptime;
+        self.config.min_rotation_uptime = uptime.into();
         self
     }
 

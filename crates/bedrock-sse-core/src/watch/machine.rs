@@ -192,6 +192,15 @@ impl Sink {
     }
 }
 
+/// The actions the driver has yet to be told, in this order: close the
+/// current connection, then open the next. The request itself is built
+/// when the driver asks for it, so a waiting watch holds none.
+#[derive(Debug, Default)]
+struct Pending {
+    close: bool,
+    connect: bool,
+}
+
 /// Where the current attempt's redirects have led.
 #[derive(Debug)]
 struct Redirected {
@@ -221,7 +230,8 @@ pub struct Watch {
     redirect: Option<Box<Redirected>>,
     /// When the whole watch must have ended: its start plus the timeout.
     deadline: Option<Instant>,
-    actions: VecDeque<Action>,
+    /// What the driver has yet to be told.
+    pending: Pending,
     /// Boxed: an outcome is big and comes once, at the end.
     outcome: Option<Box<Outcome>>,
     finished: bool,
@@ -236,7 +246,7 @@ impl Watch {
         if let Some(id) = &config.resume_from {
             decoder.set_last_event_id(id.as_str());
         }
-        let deadline = config.timeout.map(|timeout| now + timeout);
+        let deadline = config.timeout().map(|timeout| now + timeout);
         let mut watch = Watch {
             config,
             now,
@@ -249,7 +259,7 @@ impl Watch {
             rate_limit: None,
             redirect: None,
             deadline,
-            actions: VecDeque::new(),
+            pending: Pending::default(),
             outcome: None,
             finished: false,
         };
@@ -301,11 +311,9 @@ impl Watch {
             Class::Redirect => self.redirect(status, head.location.as_deref()),
             Class::RateLimited => {
                 self.end_connection(true);
-                let wait = head
-                    .retry_after
-                    .map_or(self.config.retry_after_default, |d| {
-                        d.min(self.config.retry_after_max)
-                    });
+                let wait = head.retry_after.map_or(self.config.retry_after().0, |d| {
+                    d.min(self.config.retry_after().1)
+                });
                 let cause = Failure::RateLimited {
                     retry_after: head.retry_after,
                     request_id: head.request_id,
@@ -413,7 +421,7 @@ impl Watch {
             // The client gave up at about the head deadline (a blocking
             // client cannot be interrupted): that is the watch's own
             // timeout, whatever the client calls it.
-            Conn::Requested { since } if self.now >= since + self.config.head_timeout => {
+            Conn::Requested { since } if self.now >= since + self.config.head_timeout() => {
                 self.end_connection(false);
                 self.retry_after_failure(Failure::ResponseTimeout, Duration::ZERO);
             }
@@ -433,10 +441,10 @@ impl Watch {
             return;
         }
         let now = self.now;
-        let idle = self.config.idle_timeout;
+        let idle = self.config.idle_timeout();
         match self.conn {
             Conn::Waiting { until } if now >= until => self.connect(),
-            Conn::Requested { since } if now >= since + self.config.head_timeout => {
+            Conn::Requested { since } if now >= since + self.config.head_timeout() => {
                 self.end_connection(true);
                 self.retry_after_failure(Failure::ResponseTimeout, Duration::ZERO);
             }
@@ -456,7 +464,18 @@ impl Watch {
     /// The next thing the driver must do, if any. Call until `None` after
     /// every input.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        if mem::take(&mut self.pending.close) {
+            return Some(Action::Close);
+        }
+        if mem::take(&mut self.pending.connect) {
+            let request = match &self.redirect {
+                Some(to) => self.request_to(to.url.clone(), to.credentials),
+                None => self.request(),
+            };
+            trace_connect(&request, self.connections);
+            return Some(Action::Connect(request));
+        }
+        None
     }
 
     /// The next event to hand to the application, if any.
@@ -473,10 +492,10 @@ impl Watch {
         if self.finished {
             return None;
         }
-        let idle = self.config.idle_timeout;
+        let idle = self.config.idle_timeout();
         let timer = match self.conn {
             Conn::Waiting { until } => Some(until),
-            Conn::Requested { since } => Some(since + self.config.head_timeout),
+            Conn::Requested { since } => Some(since + self.config.head_timeout()),
             Conn::Streaming { last_rx, .. } | Conn::ErrorBody { last_rx, .. } => {
                 Some(last_rx + idle)
             }
@@ -592,9 +611,7 @@ impl Watch {
             .start_connection(self.decoder.last_event_id());
         self.sink.new_events = false;
         self.conn = Conn::Requested { since: self.now };
-        let request = self.request();
-        trace_connect(&request, self.connections);
-        self.actions.push_back(Action::Connect(request));
+        self.pending.connect = true;
     }
 
     /// A 3xx with a `Location`: follow it within the rules, or end the
@@ -630,14 +647,20 @@ impl Watch {
         self.end_connection(true);
         self.connections = self.connections.saturating_add(1);
         self.conn = Conn::Requested { since: self.now };
-        let request = self.request_to(target.url.clone(), credentials);
-        trace_connect(&request, self.connections);
-        self.actions.push_back(Action::Connect(request));
         self.redirect = Some(Box::new(Redirected {
             url: target.url,
             hops: hops + 1,
             credentials,
         }));
+        self.pending.connect = true;
+    }
+
+    /// Asks the driver to close the current connection; one it has not
+    /// been asked to open yet is simply not opened.
+    fn close(&mut self) {
+        if !mem::take(&mut self.pending.connect) {
+            self.pending.close = true;
+        }
     }
 
     fn is_connected(&self) -> bool {
@@ -653,7 +676,7 @@ impl Watch {
     /// productive connection resets the failure count.
     fn end_connection(&mut self, close: bool) -> bool {
         if close && self.is_connected() {
-            self.actions.push_back(Action::Close);
+            self.close();
         }
         let productive = match mem::replace(&mut self.conn, Conn::Idle) {
             Conn::Streaming {
@@ -661,7 +684,7 @@ impl Watch {
             } => {
                 self.decoder.finish();
                 self.sink.new_events
-                    || (got_bytes && self.now - opened >= self.config.min_rotation_uptime)
+                    || (got_bytes && self.now - opened >= self.config.min_rotation_uptime())
             }
             _ => false,
         };
@@ -677,7 +700,7 @@ impl Watch {
         let delay = self
             .decoder
             .retry()
-            .map_or(self.config.rotation_delay, |ms| self.config.clamp_retry(ms));
+            .map_or(self.config.rotation().0, |ms| self.config.clamp_retry(ms));
         self.schedule(delay, None);
     }
 
@@ -730,7 +753,7 @@ impl Watch {
     /// A fatal status's body is in (or enough of it): end with its error.
     fn finish_error_body(&mut self, close: bool) {
         if close {
-            self.actions.push_back(Action::Close);
+            self.close();
         }
         let Conn::ErrorBody {
             status,

@@ -58,3 +58,23 @@ impl Sub for Instant {
         self.0.saturating_sub(rhs.0)
     }
 }
+
+/// A duration kept in whole milliseconds, saturating at about 49 days:
+/// what a watch's settings need, in a quarter of a `Duration`'s room (a
+/// fleet keeps thousands of watches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub(crate) struct Millis(u32);
+
+impl Millis {
+    pub(crate) fn get(self) -> Duration {
+        Duration::from_millis(u64::from(self.0))
+    }
+}
+
+impl From<Duration> for Millis {
+    /// Rounds up, so that a non-zero duration never becomes zero.
+    fn from(d: Duration) -> Millis {
+        let ms = d.as_nanos().div_ceil(1_000_000);
+        Millis(u32::try_from(ms).unwrap_or(u32::MAX))
+    }
+}

@@ -2,6 +2,7 @@
 //! is checked once, when made, so a request built from them is always
 //! sendable.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
 
@@ -11,7 +12,7 @@ macro_rules! header_value {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub struct $name(String);
+        pub struct $name(Cow<'static, str>);
 
         impl $name {
             /// The most bytes accepted.
@@ -26,7 +27,7 @@ macro_rules! header_value {
                 if value.len() > Self::MAX_LEN {
                     return Err(InvalidHeaderValue::TooLong { what: $what, max: Self::MAX_LEN });
                 }
-                Ok($name(value))
+                Ok($name(Cow::Owned(value)))
             }
 
             /// The value.
@@ -111,6 +112,6 @@ impl UserAgent {
 
 impl Default for UserAgent {
     fn default() -> Self {
-        UserAgent(Self::DEFAULT.into())
+        UserAgent(Cow::Borrowed(Self::DEFAULT))
     }
 }

@@ -1,0 +1,122 @@
+//! What the watch logs: every decision, at TRACE level too, and never a key.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bedrock_sse_core::watch::{Outcome, WatchConfig, WatchError};
+use bedrock_sse_sim::{JobScript, Simulator};
+use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
+use tracing_subscriber::fmt::MakeWriter;
+
+const KEY: &str = "sk_trace_secret_0123456789";
+
+/// Everything the subscriber writes, kept for the test to read.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// Runs `watch` on a current-thread runtime with a TRACE subscriber for
+/// every target (the HTTP client's included); returns the outcome and
+/// everything logged.
+fn traced(
+    config: WatchConfig,
+    sim_builder: bedrock_sse_sim::SimulatorBuilder,
+) -> (Outcome, String) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let outcome = tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let sim = sim_builder.start().await.expect("the simulator starts");
+            let config = WatchConfig::builder(config.job_id().as_str())
+                .and_then(|b| b.base_url(sim.base_url()))
+                .expect("a config")
+                .credentials(config.credentials().cloned())
+                .build();
+            let outcome = tokio::time::timeout(
+                Duration::from_secs(30),
+                JobWatch::new(ReqwestTransport::new(), config).run(|_| {}),
+            )
+            .await
+            .expect("the watch ends");
+            sim.shutdown().await.expect("clean shutdown");
+            outcome
+        })
+    });
+    let log = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+    (outcome, log)
+}
+
+fn job() -> JobScript {
+    JobScript::overlay("job_t", 2, Duration::from_millis(10))
+}
+
+#[test]
+fn a_whole_watch_at_trace_level_never_logs_the_key() {
+    for header in ["bearer", "x-api-key"] {
+        let builder = WatchConfig::builder("job_t").expect("a job id");
+        let config = match header {
+            "bearer" => builder.bearer(KEY),
+            _ => builder.api_key(KEY),
+        }
+        .expect("a key")
+        .build();
+        let (outcome, log) = traced(config, Simulator::builder().key(KEY).job(job()));
+        assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
+        assert!(!log.contains(KEY), "the key leaked into the log:\n{log}");
+        assert!(!log.contains("sk_trace"), "part of the key leaked:\n{log}");
+        // The decisions are there, inside the watch's span.
+        for needle in [
+            "watch{job_id=job_t}",
+            "connecting",
+            "response",
+            "status=200",
+            "watch over",
+        ] {
+            assert!(log.contains(needle), "no {needle:?} in:\n{log}");
+        }
+    }
+}
+
+#[test]
+fn a_refused_key_is_logged_as_refused_and_not_shown() {
+    let config = WatchConfig::builder("job_t")
+        .and_then(|b| b.bearer(KEY))
+        .expect("a config")
+        .build();
+    let (outcome, log) = traced(
+        config,
+        Simulator::builder().key("sk_the_right_one").job(job()),
+    );
+    assert!(
+        matches!(outcome, Outcome::Failed(WatchError::Unauthorized { .. })),
+        "{outcome:?}"
+    );
+    assert!(!log.contains(KEY), "the key leaked into the log:\n{log}");
+    assert!(log.contains("status=401"), "{log}");
+    assert!(log.contains("watch failed"), "{log}");
+}
