@@ -230,6 +230,7 @@ fn run(case: Case) -> Result<(), TestCaseError> {
     let policy = *config.backoff();
     let (_, retry_after_max) = config.retry_after();
     let (rotation_delay, (_, retry_max)) = config.rotation();
+    let jitter = config.rotation_jitter();
 
     let mut server = Server::new(case.len, case.ids, case.terminal, case.modes, case.retry);
     let mut now = Instant::ZERO;
@@ -278,7 +279,14 @@ fn run(case: Case) -> Result<(), TestCaseError> {
                     } => match cause {
                         None => {
                             prop_assert_eq!(failures, 0, "a rotation spent budget");
-                            prop_assert!(delay == rotation_delay || delay <= retry_max);
+                            // The configured delay (or the stream's clamped
+                            // `retry`), plus at most the rotation jitter.
+                            let base = delay.saturating_sub(jitter);
+                            prop_assert!(delay >= rotation_delay.min(base), "{delay:?}");
+                            prop_assert!(
+                                base <= rotation_delay || base <= retry_max,
+                                "{delay:?} beyond the delay and the jitter"
+                            );
                         }
                         Some(cause) => {
                             prop_assert!(failures >= 1 && failures < policy.max_failures.unwrap());
@@ -430,6 +438,11 @@ fn every_event_arrives_once_under_rotations() {
                     watch.handle_body(now, chunk);
                 }
                 watch.handle_eof(now);
+                // A rotation reconnects after a little jitter.
+                if let Some(at) = watch.poll_timeout() {
+                    now = now.max(at);
+                    watch.handle_timeout(now);
+                }
             }
             let want: Vec<String> = (0..len).map(|k| format!("e{k}")).collect();
             assert_eq!(messages, want, "ids {ids}, modes {modes:?}");

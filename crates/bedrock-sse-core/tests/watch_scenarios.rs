@@ -14,8 +14,11 @@ use watch_support::{ES, Harness, ev, secs};
 
 const RUNNING: &str = r#"{"job_id":"job_1","status":"RUNNING"}"#;
 
+/// Defaults, but no rotation jitter (its own test below).
 fn config() -> WatchConfigBuilder {
-    WatchConfig::builder("job_1").unwrap()
+    WatchConfig::builder("job_1")
+        .unwrap()
+        .rotation_jitter(Duration::ZERO)
 }
 
 // ----- the request ---------------------------------------------------------
@@ -419,6 +422,26 @@ fn a_planned_rotation_reconnects_promptly_without_spending_budget() {
     h.eof();
     assert_eq!(*h.reconnects().last().unwrap(), (Duration::ZERO, 0, false));
     assert_eq!(h.connects().len(), 3, "reconnected at once");
+}
+
+#[test]
+fn a_rotation_reconnects_after_a_small_jitter_that_differs_between_watches() {
+    let mut delays = std::collections::BTreeSet::new();
+    for seed in 0..32 {
+        let config = WatchConfig::builder("job_1").unwrap().build();
+        let mut h = Harness::with_seed(config, seed);
+        h.stream();
+        h.body(&ev("status", RUNNING));
+        h.eof();
+        let [(delay, 0, false)] = h.reconnects()[..] else {
+            panic!("{:?}", h.events)
+        };
+        assert!(delay <= WatchConfig::DEFAULT_ROTATION_JITTER, "{delay:?}");
+        delays.insert(delay);
+        h.fire();
+        assert_eq!(h.connects().len(), 2, "reconnected once the jitter passed");
+    }
+    assert!(delays.len() > 16, "watches drift apart: {delays:?}");
 }
 
 #[test]

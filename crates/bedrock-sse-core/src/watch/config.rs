@@ -70,6 +70,7 @@ pub struct WatchConfig {
     retry_after_default: Millis,
     retry_after_max: Millis,
     rotation_delay: Millis,
+    rotation_jitter: Millis,
     retry_clamp: (Millis, Millis),
     min_rotation_uptime: Millis,
     pub(crate) limits: Limits,
@@ -126,6 +127,10 @@ impl WatchConfig {
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
     /// The default wait for a response head: 30 s.
     pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default jitter added to a planned rotation's reconnect: up to
+    /// 250 ms, prompt, yet enough that watches which connected together do
+    /// not stay in lockstep.
+    pub const DEFAULT_ROTATION_JITTER: Duration = Duration::from_millis(250);
     /// The most redirects followed in a row for one connection attempt.
     pub const MAX_REDIRECTS: u8 = 5;
     /// The environment variable [`from_env`](Self::from_env) reads the API
@@ -158,6 +163,7 @@ impl WatchConfig {
                 retry_after_default: Duration::from_secs(60).into(),
                 retry_after_max: Duration::from_secs(600).into(),
                 rotation_delay: Millis::default(),
+                rotation_jitter: Self::DEFAULT_ROTATION_JITTER.into(),
                 retry_clamp: (Millis::default(), Duration::from_secs(30).into()),
                 min_rotation_uptime: Duration::from_secs(10).into(),
                 limits: Limits::default(),
@@ -247,6 +253,11 @@ impl WatchConfig {
     pub fn rotation(&self) -> (Duration, (Duration, Duration)) {
         let (lo, hi) = self.retry_clamp;
         (self.rotation_delay.get(), (lo.get(), hi.get()))
+    }
+
+    /// The most random delay added to a planned rotation's reconnect.
+    pub fn rotation_jitter(&self) -> Duration {
+        self.rotation_jitter.get()
     }
 
     /// How long a stream that delivered nothing new must have stayed open
@@ -394,6 +405,13 @@ impl WatchConfigBuilder {
     pub fn rotation(mut self, delay: Duration, retry_clamp: (Duration, Duration)) -> Self {
         self.config.rotation_delay = delay.into();
         self.config.retry_clamp = (retry_clamp.0.into(), retry_clamp.1.into());
+        self
+    }
+
+    /// The most random delay added to the reconnect after a planned
+    /// rotation, drawn anew each time (default 250 ms; zero turns it off).
+    pub fn rotation_jitter(mut self, jitter: Duration) -> Self {
+        self.config.rotation_jitter = jitter.into();
         self
     }
 

@@ -695,13 +695,18 @@ impl Watch {
     }
 
     /// A planned rotation: reconnect after the stream's `retry`, or the
-    /// configured rotation delay. Spends no budget.
+    /// configured rotation delay, plus a little jitter so that watches which
+    /// connected together drift apart. Spends no budget.
     fn rotate(&mut self) {
         let delay = self
             .decoder
             .retry()
             .map_or(self.config.rotation().0, |ms| self.config.clamp_retry(ms));
-        self.schedule(delay, None);
+        let jitter = self.config.rotation_jitter().as_millis();
+        let jitter = self
+            .rng
+            .below_inclusive(u64::try_from(jitter).unwrap_or(u64::MAX));
+        self.schedule(delay + Duration::from_millis(jitter), None);
     }
 
     /// A failed attempt: spend budget, back off (at least `floor`, and at

@@ -18,8 +18,12 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(config: WatchConfig) -> Self {
+        Self::with_seed(config, 1)
+    }
+
+    pub fn with_seed(config: WatchConfig, seed: u64) -> Self {
         let mut h = Harness {
-            watch: Watch::new(config, Instant::ZERO, 1),
+            watch: Watch::new(config, Instant::ZERO, seed),
             now: Instant::ZERO,
             actions: Vec::new(),
             events: Vec::new(),
@@ -29,8 +33,13 @@ impl Harness {
         h
     }
 
+    /// A watch of `id` with defaults, but no rotation jitter, so that
+    /// scenarios can say exactly when a rotation reconnects.
     pub fn job(id: &str) -> Self {
-        Self::new(WatchConfig::builder(id).unwrap().build())
+        let config = WatchConfig::builder(id)
+            .unwrap()
+            .rotation_jitter(Duration::ZERO);
+        Self::new(config.build())
     }
 
     /// Moves every output into the records; checks the outcome comes once.
