@@ -9,6 +9,8 @@
 //!   ([`job::JobEnd`]).
 //! * [`watch`]: the [`watch::Watch`] session machine that follows one job to
 //!   its end across reconnects, and its [`watch::WatchConfig`].
+//! * [`fleet`]: many watches under one key: a shared rate budget, a cap on
+//!   connections, reconnect storms spread out, one timer.
 //! * [`http`]: what the core knows of HTTP heads: the request to send,
 //!   response headers, header safety, redirect targets and origins.
 //! * [`api`]: the API's problem-JSON errors, credentials, version and base URL.
@@ -40,6 +42,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+pub mod fleet;
 pub mod http;
 pub mod job;
 pub mod sse;

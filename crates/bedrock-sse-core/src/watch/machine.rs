@@ -115,6 +115,8 @@ impl Outcome {
 enum Conn {
     /// No connection; the next one opens at `until`.
     Waiting { until: Instant },
+    /// No connection; the next may open as soon as the fleet grants it.
+    Queued,
     /// The request is out; no response head yet.
     Requested { since: Instant },
     /// A 200 event stream is flowing.
@@ -235,6 +237,16 @@ pub struct Watch {
     /// Boxed: an outcome is big and comes once, at the end.
     outcome: Option<Box<Outcome>>,
     finished: bool,
+    /// Connections wait for a grant (the watch is in a fleet).
+    gated: bool,
+}
+
+/// What a fleet learns from a response head a watch took.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen {
+    pub(crate) status: u16,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Watch {
@@ -242,6 +254,15 @@ impl Watch {
     /// [`Connect`](Action::Connect). `seed` drives the retry jitter; give
     /// each watch a different one (from any randomness the driver has).
     pub fn new(config: WatchConfig, now: Instant, seed: u64) -> Watch {
+        Self::build(config, now, seed, false)
+    }
+
+    /// A watch whose every connection waits for [`grant`](Self::grant).
+    pub(crate) fn gated(config: WatchConfig, now: Instant, seed: u64) -> Watch {
+        Self::build(config, now, seed, true)
+    }
+
+    fn build(config: WatchConfig, now: Instant, seed: u64, gated: bool) -> Watch {
         let mut decoder = Decoder::with_limits(config.limits);
         if let Some(id) = &config.resume_from {
             decoder.set_last_event_id(id.as_str());
@@ -262,6 +283,7 @@ impl Watch {
             pending: Pending::default(),
             outcome: None,
             finished: false,
+            gated,
         };
         if watch.enter(now) {
             watch.connect();
@@ -280,10 +302,25 @@ impl Watch {
         I: IntoIterator,
         I::Item: HeaderPair,
     {
+        self.respond(now, status, headers);
+    }
+
+    /// [`handle_response`](Self::handle_response), telling a fleet what it
+    /// learnt; `None` if the response was ignored.
+    pub(crate) fn respond<I>(&mut self, now: Instant, status: u16, headers: I) -> Option<Seen>
+    where
+        I: IntoIterator,
+        I::Item: HeaderPair,
+    {
         if !self.enter(now) || !matches!(self.conn, Conn::Requested { .. }) {
-            return;
+            return None;
         }
         let head = Head::read(headers);
+        let seen = Seen {
+            status,
+            rate_limit: head.rate_limit,
+            retry_after: head.retry_after,
+        };
         if !head.rate_limit.is_empty() {
             self.rate_limit = Some(head.rate_limit);
         }
@@ -337,6 +374,7 @@ impl Watch {
                 };
             }
         }
+        Some(seen)
     }
 
     /// Bytes of the response body, cut anywhere. Heartbeats and comments
@@ -404,7 +442,7 @@ impl Watch {
                 }
             }
             Conn::ErrorBody { .. } => self.finish_error_body(false),
-            Conn::Waiting { .. } | Conn::Idle => {}
+            Conn::Waiting { .. } | Conn::Queued | Conn::Idle => {}
         }
     }
 
@@ -430,7 +468,7 @@ impl Watch {
                 self.retry_after_failure(Failure::Transport(error), Duration::ZERO);
             }
             Conn::ErrorBody { .. } => self.finish_error_body(false),
-            Conn::Waiting { .. } | Conn::Idle => {}
+            Conn::Waiting { .. } | Conn::Queued | Conn::Idle => {}
         }
     }
 
@@ -495,6 +533,8 @@ impl Watch {
         let idle = self.config.idle_timeout();
         let timer = match self.conn {
             Conn::Waiting { until } => Some(until),
+            // The fleet's to decide; only the overall deadline remains.
+            Conn::Queued => None,
             Conn::Requested { since } => Some(since + self.config.head_timeout()),
             Conn::Streaming { last_rx, .. } | Conn::ErrorBody { last_rx, .. } => {
                 Some(last_rx + idle)
@@ -602,8 +642,40 @@ impl Watch {
         true
     }
 
-    /// Starts a new attempt at the configured URL.
+    /// Time for a new attempt: start it, or wait for the fleet's grant.
     fn connect(&mut self) {
+        if self.gated {
+            self.conn = Conn::Queued;
+        } else {
+            self.open();
+        }
+    }
+
+    /// Whether the watch waits for a grant to connect.
+    pub(crate) fn is_queued(&self) -> bool {
+        !self.finished && matches!(self.conn, Conn::Queued)
+    }
+
+    /// Lets a queued watch start its attempt now.
+    pub(crate) fn grant(&mut self, now: Instant) {
+        if self.enter(now) && matches!(self.conn, Conn::Queued) {
+            self.open();
+        }
+    }
+
+    /// Whether a request is out with no response head yet.
+    pub(crate) fn awaiting_head(&self) -> bool {
+        matches!(self.conn, Conn::Requested { .. })
+    }
+
+    /// Whether a connection is open or asked for (what a fleet's cap
+    /// counts).
+    pub(crate) fn holds_connection(&self) -> bool {
+        self.is_connected()
+    }
+
+    /// Starts a new attempt at the configured URL.
+    fn open(&mut self) {
         self.connections = self.connections.saturating_add(1);
         self.redirect = None;
         self.sink

@@ -79,8 +79,10 @@ mod time;
 mod values;
 
 pub use backoff::BackoffPolicy;
+pub(crate) use backoff::SplitMix64;
 pub use config::{ConfigError, RedirectPolicy, WatchConfig, WatchConfigBuilder};
 pub use error::{Failure, Fault, TransportError, TransportErrorKind, WatchError};
+pub(crate) use machine::Seen;
 pub use machine::{Action, Outcome, Watch, WatchEvent};
 pub use time::Instant;
 pub use values::{JobId, ResumeId, UserAgent};

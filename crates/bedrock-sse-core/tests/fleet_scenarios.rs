@@ -1,0 +1,176 @@
+//! The fleet's rules one at a time, with a fake clock.
+
+use std::time::Duration;
+
+use bedrock_sse_core::fleet::{Fleet, FleetConfig, WatchId};
+use bedrock_sse_core::watch::{Action, Instant, WatchConfig, WatchEvent};
+
+const ES: (&str, &str) = ("content-type", "text/event-stream");
+
+fn config(job: &str) -> WatchConfig {
+    WatchConfig::builder(job)
+        .unwrap()
+        .bearer("sk_k")
+        .unwrap()
+        .build()
+}
+
+fn connects(fleet: &mut Fleet) -> Vec<WatchId> {
+    std::iter::from_fn(|| fleet.poll_action())
+        .filter_map(|(id, a)| matches!(a, Action::Connect(_)).then_some(id))
+        .collect()
+}
+
+#[test]
+fn a_429_on_one_watch_slows_every_watch() {
+    let mut now = Instant::ZERO;
+    // One attempt per 100 ms, so the others are still waiting.
+    let mut fleet = Fleet::new(FleetConfig::default().storm_percent(1), now, 1);
+    let ids: Vec<WatchId> = (0..3)
+        .map(|n| fleet.add(config(&format!("j{n}")), now))
+        .collect();
+    assert_eq!(connects(&mut fleet), [ids[0]]);
+    fleet.handle_response(ids[0], now, 429, [("retry-after", "30")]);
+    // Nobody connects before the 30 s are over, though the pace would
+    // allow one every 100 ms.
+    let mut seen = Vec::new();
+    while now < Instant::from_duration(Duration::from_secs(40)) {
+        now = fleet.poll_timeout().expect("waiting watches have a time");
+        fleet.handle_timeout(now);
+        for id in connects(&mut fleet) {
+            seen.push((now, id));
+        }
+    }
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|(at, _)| *at >= Instant::from_duration(Duration::from_secs(30))),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn the_cap_makes_watches_wait_without_failing() {
+    let now = Instant::ZERO;
+    let mut fleet = Fleet::new(
+        FleetConfig::default().max_connections(2).storm_percent(100),
+        now,
+        2,
+    );
+    let ids: Vec<WatchId> = (0..3)
+        .map(|n| fleet.add(config(&format!("j{n}")), now))
+        .collect();
+    let first = connects(&mut fleet);
+    assert_eq!(first.len(), 2);
+    assert_eq!(fleet.open_connections(), 2);
+    assert_eq!(fleet.waiting(), 1);
+    for &id in &first {
+        fleet.handle_response(id, now, 200, [ES]);
+    }
+    assert_eq!(
+        fleet.poll_timeout().map(|t| t > now),
+        Some(true),
+        "only the idle deadlines"
+    );
+    // One stream ends with its job: the third watch gets its turn, as soon
+    // as the pace allows (the fleet is smaller now).
+    let mut now = now;
+    fleet.handle_body(first[0], now, b"event: completed\ndata: {}\n\n");
+    let mut third = connects(&mut fleet);
+    while third.is_empty() {
+        now = fleet.poll_timeout().unwrap();
+        assert!(now <= Instant::from_millis(100), "{now:?}");
+        fleet.handle_timeout(now);
+        third = connects(&mut fleet);
+    }
+    let waited = ids.iter().copied().find(|id| !first.contains(id)).unwrap();
+    assert_eq!(third, [waited]);
+    assert_eq!(fleet.watch(waited).unwrap().consecutive_failures(), 0);
+    while let Some((_, event)) = fleet.poll_event() {
+        assert!(
+            !matches!(event, WatchEvent::Reconnecting { .. }),
+            "{event:?}"
+        );
+    }
+}
+
+#[test]
+fn watches_come_and_go_while_it_runs() {
+    let mut now = Instant::ZERO;
+    let mut fleet = Fleet::new(FleetConfig::default().storm_percent(100), now, 3);
+    let a = fleet.add(config("a"), now);
+    assert_eq!(connects(&mut fleet), [a]);
+    fleet.handle_response(a, now, 200, [ES]);
+    now = now + Duration::from_secs(1);
+    let b = fleet.add(config("b"), now);
+    assert_eq!(connects(&mut fleet), [b]);
+    // Removing an open watch closes its connection and gives no outcome.
+    assert!(fleet.remove(a, now));
+    assert_eq!(fleet.poll_action(), Some((a, Action::Close)));
+    assert!(!fleet.remove(a, now), "gone already");
+    assert!(fleet.poll_outcome().is_none());
+    assert_eq!(fleet.len(), 1);
+    assert_eq!(fleet.open_connections(), 1);
+    // Input for a removed watch is ignored.
+    fleet.handle_body(a, now, b"event: completed\ndata: {}\n\n");
+    assert!(fleet.poll_outcome().is_none());
+}
+
+#[test]
+fn a_mass_disconnect_is_spread_over_the_queue_time() {
+    let mut now = Instant::ZERO;
+    let mut fleet = Fleet::new(FleetConfig::default(), now, 4);
+    let ids: Vec<WatchId> = (0..200)
+        .map(|n| fleet.add(config(&format!("j{n}")), now))
+        .collect();
+    // Everyone connects (10 per 100 ms: 2 s for 200).
+    let mut connected = Vec::new();
+    loop {
+        for id in connects(&mut fleet) {
+            fleet.handle_response(id, now, 200, [ES]);
+            fleet.handle_body(
+                id,
+                now,
+                b"event: status\ndata: {\"status\":\"Started\"}\n\n",
+            );
+            connected.push(id);
+        }
+        if connected.len() == ids.len() {
+            break;
+        }
+        now = fleet.poll_timeout().unwrap();
+        fleet.handle_timeout(now);
+    }
+    assert!(now <= Instant::from_millis(2_000), "{now:?}");
+    // The server restarts: every stream ends at once.
+    let storm = now + Duration::from_secs(1);
+    for &id in &ids {
+        fleet.handle_eof(id, storm);
+    }
+    now = storm;
+    let mut times = Vec::new();
+    loop {
+        for _ in connects(&mut fleet) {
+            times.push(now - storm);
+        }
+        if times.len() == ids.len() {
+            break;
+        }
+        now = fleet.poll_timeout().unwrap();
+        fleet.handle_timeout(now);
+    }
+    let mut per_tick = std::collections::BTreeMap::<u128, usize>::new();
+    for t in &times {
+        *per_tick.entry(t.as_millis() / 100).or_default() += 1;
+    }
+    assert!(per_tick.values().all(|&n| n <= 10), "{per_tick:?}");
+    let last = times.iter().max().unwrap();
+    assert!(
+        *last >= Duration::from_millis(1_900),
+        "spread over the queue time: {last:?}"
+    );
+    assert!(
+        *last <= Duration::from_secs(5),
+        "and not much longer: {last:?}"
+    );
+}
