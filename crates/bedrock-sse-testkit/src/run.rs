@@ -77,6 +77,32 @@ impl Run {
             .collect()
     }
 
+    /// Checks that each job event came at most once and in order, and
+    /// that the job's end came: the events' ids are numeric and increasing,
+    /// the event with id `n` is named `script[n - 1]`, and the last id is
+    /// `script.len()`.
+    ///
+    /// The check for a watch that reconnected: the simulator does not
+    /// replay to a connection that arrives after the job ended (it sends
+    /// only the terminal event), so on a loaded machine a late reconnection
+    /// may rightly skip the events in between.
+    pub fn assert_each_once_in_order(&self, script: &[&str]) {
+        let mut previous = 0;
+        for (id, event) in self.jobs() {
+            let n: usize = id
+                .parse()
+                .unwrap_or_else(|_| panic!("a numeric id, got {id:?}: {self:#?}"));
+            assert!(n > previous, "ids increase: {self:#?}");
+            assert_eq!(
+                script.get(n.wrapping_sub(1)).copied(),
+                Some(event.name()),
+                "event {n} is the script's: {self:#?}"
+            );
+            previous = n;
+        }
+        assert_eq!(previous, script.len(), "the job's end came: {self:#?}");
+    }
+
     /// The terminal event, after checking that the job ended as `end` and
     /// that the terminal event was also the last job event delivered.
     pub fn finished(&self, end: JobEnd) -> &OwnedJobEvent {

@@ -82,7 +82,7 @@ impl TestSim {
     }
 
     /// A config for `job` at `base_url`, without credentials, with
-    /// test-sized timeouts: 400 ms idle timeout, backoff from 10 ms to
+    /// test-sized timeouts: 1 s idle timeout, backoff from 10 ms to
     /// 50 ms, rotations counted as planned after 50 ms, and [`PATIENCE`]
     /// as the overall timeout.
     pub fn test_config(base_url: &str, job: &str) -> WatchConfigBuilder {
@@ -91,7 +91,7 @@ impl TestSim {
         backoff.max = ms(50);
         WatchConfig::builder(job)
             .and_then(|b| b.base_url(base_url))
-            .and_then(|b| b.idle_timeout(ms(400)))
+            .and_then(|b| b.idle_timeout(ms(1000)))
             .expect("a valid config")
             .backoff(backoff)
             .min_rotation_uptime(ms(50))
