@@ -83,7 +83,8 @@ impl TestSim {
 
     /// A config for `job` at `base_url`, without credentials, with
     /// test-sized timeouts: 1 s idle timeout, backoff from 10 ms to
-    /// 50 ms, rotations counted as planned after 50 ms, and [`PATIENCE`]
+    /// 50 ms, rotations counted as planned after 50 ms and followed within
+    /// 20 ms, and [`PATIENCE`]
     /// as the overall timeout.
     pub fn test_config(base_url: &str, job: &str) -> WatchConfigBuilder {
         let mut backoff = BackoffPolicy::default();
@@ -95,6 +96,7 @@ impl TestSim {
             .expect("a valid config")
             .backoff(backoff)
             .min_rotation_uptime(ms(50))
+            .rotation_jitter(ms(20))
             .timeout(PATIENCE)
     }
 }
