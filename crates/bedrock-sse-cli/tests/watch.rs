@@ -4,25 +4,16 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use bedrock_sse_sim::{BlockingSim, Faults, JobScript, ServerErrors, Simulator};
+use bedrock_sse_sim::{Faults, JobScript, ServerErrors};
+use bedrock_sse_testkit::{KEY, TestSim, ms, quick_job};
 use serde_json::{Value, json};
 
-const KEY: &str = "sk_cli_watch_secret";
-
-fn ms(millis: u64) -> Duration {
-    Duration::from_millis(millis)
-}
-
 /// A simulator on a runtime of its own, for a test that runs the binary.
-struct Sim(BlockingSim);
+struct Sim(TestSim);
 
 impl Sim {
     fn start(jobs: impl IntoIterator<Item = JobScript>) -> Sim {
-        let mut builder = Simulator::builder().key(KEY);
-        for job in jobs {
-            builder = builder.job(job);
-        }
-        Sim(builder.start_blocking().expect("the simulator starts"))
+        Sim(TestSim::with_jobs(jobs))
     }
 
     fn url(&self) -> String {
@@ -48,19 +39,9 @@ fn lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
-fn quick(id: &str) -> JobScript {
-    JobScript::new(id, "overlay.generate")
-        .running(ms(10))
-        .progress(ms(10), 0.5, "Processing sheet 1 of 2")
-        .completed(
-            ms(10),
-            json!({"overlay_uri": "https://files.example/o.pdf"}),
-        )
-}
-
 #[test]
 fn a_completed_job_prints_every_event_then_the_outcome() {
-    let sim = Sim::start([quick("job_ok")]);
+    let sim = Sim::start([quick_job("job_ok")]);
     let output = sim.watch("job_ok", &[]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let lines = lines(&output);
@@ -91,14 +72,15 @@ fn a_completed_job_prints_every_event_then_the_outcome() {
             ("status", "1", "queued"),
             ("status", "2", "running"),
             ("progress", "3", "running"),
-            ("completed", "4", "completed"),
+            ("progress", "4", "running"),
+            ("completed", "5", "completed"),
         ]
     );
     assert_eq!(lines[2]["progress"], json!(0.5));
     assert_eq!(lines[2]["message"], json!("Processing sheet 1 of 2"));
     assert_eq!(
-        lines[3]["results"]["overlay_uri"],
-        json!("https://files.example/o.pdf")
+        lines[4]["results"]["overlay_uri"],
+        json!("https://files.example/ovl.pdf")
     );
     assert_eq!(
         lines.last().unwrap(),
@@ -138,7 +120,7 @@ fn a_canceled_job_exits_5() {
 
 #[test]
 fn a_refused_key_exits_7_and_is_never_printed() {
-    let sim = Sim::start([quick("job_ok")]);
+    let sim = Sim::start([quick_job("job_ok")]);
     let output = Command::new(env!("CARGO_BIN_EXE_bedrock-sse"))
         .args([
             "watch",
@@ -167,7 +149,7 @@ fn a_refused_key_exits_7_and_is_never_printed() {
 
 #[test]
 fn an_unknown_job_exits_8() {
-    let sim = Sim::start([quick("job_ok")]);
+    let sim = Sim::start([quick_job("job_ok")]);
     let output = sim.watch("job_missing", &[]);
     assert_eq!(output.status.code(), Some(8), "{output:?}");
     assert_eq!(
@@ -191,7 +173,7 @@ fn the_timeout_exits_9() {
 
 #[test]
 fn exhausted_retries_exit_1_after_reporting_each_one() {
-    let mut job = quick("job_down");
+    let mut job = quick_job("job_down");
     job.faults = Faults {
         server_errors: Some(ServerErrors::unavailable(100)),
         ..Faults::default()
@@ -219,7 +201,7 @@ fn bad_settings_exit_2_before_any_request() {
 
 #[test]
 fn the_human_display_ends_with_the_results() {
-    let sim = Sim::start([quick("job_ok")]);
+    let sim = Sim::start([quick_job("job_ok")]);
     let output = Command::new(env!("CARGO_BIN_EXE_bedrock-sse"))
         .args(["watch", "job_ok", "--base-url", &sim.url()])
         .env("BEDROCK_API_KEY", KEY)
@@ -230,7 +212,7 @@ fn the_human_display_ends_with_the_results() {
     assert!(stdout.contains("status     Queued"), "{stdout}");
     assert!(stdout.contains(" 50%  Processing sheet 1 of 2"), "{stdout}");
     assert!(
-        stdout.contains("Job completed.\n  overlay: https://files.example/o.pdf"),
+        stdout.contains("Job completed.\n  overlay: https://files.example/ovl.pdf"),
         "{stdout}"
     );
 }

@@ -111,7 +111,7 @@ mod stream;
 mod timeline;
 
 pub use blocking::BlockingSim;
-pub use faults::{Faults, Newline, ServerErrors};
+pub use faults::{Faults, Newline, Redirect, RedirectTo, ServerErrors};
 pub use log::{RequestLog, RequestRecord};
 pub use rate_limit::RateLimit;
 pub use scenario::{

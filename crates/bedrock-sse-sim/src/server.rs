@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::auth::{self, ApiKey, Presented};
-use crate::faults::Faults;
+use crate::faults::{Faults, Redirect, RedirectTo};
 use crate::log::{RequestLog, RequestRecord};
 use crate::problem::{ErrorCode, problem};
 use crate::rate_limit::{Buckets, RateLimit};
@@ -272,12 +272,15 @@ impl SimulatorBuilder {
             buckets: self.rate_limit.map(Buckets::new),
             api_versions: self.api_versions,
             log: log.clone(),
+            addr,
             launched,
             next_request: AtomicU64::new(0),
             shutdown: shutdown_rx.clone(),
         });
         let app = Router::new()
             .route("/jobs/{job_id}/stream", get(stream_job))
+            // Where `RedirectTo::OtherPath` leads: the same job's stream.
+            .route("/moved/jobs/{job_id}/stream", get(stream_job))
             .fallback(fallback)
             .with_state(state.clone());
         let mut stop = shutdown_rx;
@@ -486,6 +489,7 @@ struct AppState {
     buckets: Option<Buckets>,
     api_versions: Vec<String>,
     log: RequestLog,
+    addr: SocketAddr,
     launched: Instant,
     next_request: AtomicU64,
     shutdown: watch::Receiver<bool>,
@@ -689,6 +693,18 @@ impl AppState {
                 return problem(ErrorCode::Server(status), &detail, request_id);
             }
         }
+        if let Some(redirect) = &faults.redirect {
+            let redirected = uri.path().starts_with("/moved/")
+                || uri
+                    .query()
+                    .is_some_and(|q| q.split('&').any(|p| p.starts_with("redirected=")));
+            if per_connection || !redirected {
+                return self.redirect(redirect, job_id, uri);
+            }
+        }
+        if faults.no_content {
+            return StatusCode::NO_CONTENT.into_response();
+        }
         let version =
             HeaderValue::from_str(version).unwrap_or(HeaderValue::from_static(DEFAULT_API_VERSION));
         if faults.wrong_content_type {
@@ -707,6 +723,10 @@ impl AppState {
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        let encoding = faults
+            .content_encoding
+            .as_deref()
+            .and_then(|e| HeaderValue::from_str(e).ok());
         let clock = JobClock {
             timeline: job.current.subscribe(),
             started,
@@ -732,6 +752,34 @@ impl AppState {
             HeaderValue::from_static("no"),
         );
         out.insert(HeaderName::from_static("x-api-version"), version);
+        if let Some(encoding) = encoding {
+            out.insert(header::CONTENT_ENCODING, encoding);
+        }
+        response
+    }
+
+    /// The answer of a [`Redirect`] fault to a request for `uri`.
+    fn redirect(&self, redirect: &Redirect, job_id: &str, uri: &Uri) -> Response {
+        let status = StatusCode::from_u16(redirect.status)
+            .ok()
+            .filter(StatusCode::is_redirection)
+            .unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+        let path = uri.path();
+        let location = match &redirect.to {
+            RedirectTo::SamePath => Some(format!("{path}?redirected=1")),
+            RedirectTo::OtherPath => Some(format!("/moved/jobs/{job_id}/stream")),
+            RedirectTo::Port(port) => Some(format!("http://127.0.0.1:{port}{path}?redirected=1")),
+            RedirectTo::Localhost { port } => Some(format!(
+                "http://localhost:{}{path}?redirected=1",
+                port.unwrap_or(self.addr.port())
+            )),
+            RedirectTo::Location(location) => Some(location.clone()),
+            RedirectTo::Missing => None,
+        };
+        let mut response = status.into_response();
+        if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
         response
     }
 }

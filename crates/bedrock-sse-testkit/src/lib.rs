@@ -1,0 +1,120 @@
+//! # bedrock-sse-testkit
+//!
+//! The adapter scenario table, written once and run by every adapter
+//! (tokio, blocking, and any later one) against the real simulator over
+//! loopback. Not published: it is a dev-dependency of the adapters.
+//!
+//! An adapter plugs in with a [`Runner`], the one thing it writes: follow
+//! the watch a [`WatchConfig`](bedrock_sse_core::watch::WatchConfig) describes to its end and hand back the
+//! [`Run`] (every event yielded, then the outcome). Then
+//! [`scenarios!`] expands to one `#[test]` per scenario in the adapter's
+//! test file, so each failure is named and they run in parallel:
+//!
+//! ```ignore
+//! use bedrock_sse_testkit::{Run, Runner};
+//!
+//! struct MyRunner;
+//!
+//! impl Runner for MyRunner {
+//!     fn run(&self, config: WatchConfig) -> Run {
+//!         let mut events = Vec::new();
+//!         let outcome = my_adapter::JobWatch::new(MyTransport::new(), config)
+//!             .run(|event| events.push(event));
+//!         Run { events, outcome }
+//!     }
+//! }
+//!
+//! bedrock_sse_testkit::scenarios!(MyRunner);
+//! ```
+//!
+//! The kit is runtime-agnostic: the simulator ([`TestSim`]) and the
+//! [`FarServer`] run on runtimes of their own, and a scenario calls the
+//! runner from a plain `#[test]` thread, which the runner may block (an
+//! async adapter starts a runtime there).
+//!
+//! Each scenario is a function in [`scenarios`](mod@scenarios): the simulator's script and
+//! faults (the data), one run, and the checks. Timeouts are short
+//! ([`TestSim::config`]) but every check is about what happened, never how
+//! fast: the kit must not flake on a loaded machine. Each watch is bounded
+//! by its config's overall timeout ([`PATIENCE`]), so a bug fails a test
+//! instead of hanging it.
+//!
+//! The helpers ([`ms`], [`quick_job`], [`TestSim`], [`unused_port`]) are
+//! for adapter-specific tests too.
+
+mod far;
+mod run;
+pub mod scenarios;
+mod sim;
+
+pub use far::{FarRequest, FarServer};
+pub use run::{Run, Runner};
+pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
+
+/// Expands to one `#[test]` per scenario of [`scenarios`](mod@scenarios), in a module
+/// named `scenarios`, each calling it with the given [`Runner`] (any
+/// expression; it is evaluated in each test).
+///
+/// ```ignore
+/// bedrock_sse_testkit::scenarios!(TokioRunner);
+/// // cargo test -p my-adapter scenarios::a_job_that_completes
+/// ```
+#[macro_export]
+macro_rules! scenarios {
+    ($runner:expr) => {
+        $crate::__scenario_tests!(
+            $runner;
+            a_job_that_completes,
+            a_job_that_fails,
+            a_job_that_is_canceled,
+            a_job_canceled_before_the_watch,
+            a_job_already_finished,
+            no_content_stops_the_watch,
+            a_wrong_key_is_refused_once,
+            an_unknown_job_is_not_found,
+            a_job_the_key_may_not_see_is_refused,
+            a_rate_limit_waits_for_retry_after,
+            server_errors_are_retried_then_the_job_followed,
+            the_failure_budget_ends_the_watch,
+            a_refused_connection_says_the_os_error,
+            planned_rotations_resume_without_duplicates,
+            a_stall_is_abandoned_after_the_idle_timeout,
+            a_dropped_connection_resumes_where_it_broke,
+            crlf_a_bom_and_upper_case_decode_the_same,
+            cr_one_byte_at_a_time_decodes_the_same,
+            malformed_json_is_a_warning_and_the_job_goes_on,
+            a_256_kib_result_arrives_intact,
+            a_page_that_is_not_an_event_stream_is_fatal,
+            a_gzip_stream_is_an_unsupported_encoding,
+            a_same_origin_redirect_keeps_every_header,
+            a_redirect_to_another_served_path_is_followed,
+            five_redirects_of_each_status_are_followed,
+            a_sixth_redirect_is_too_many,
+            a_redirect_to_another_port_is_refused,
+            a_redirect_to_localhost_is_refused,
+            a_redirect_to_localhost_on_another_port_is_refused,
+            cross_origin_without_credentials_drops_the_bearer,
+            cross_origin_without_credentials_drops_the_x_api_key,
+            a_redirect_without_location_is_invalid,
+            a_redirect_to_an_unparsable_location_is_invalid,
+            the_never_policy_refuses_any_redirect,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __scenario_tests {
+    ($runner:expr; $($name:ident),* $(,)?) => {
+        mod scenarios {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    $crate::scenarios::$name(&$runner);
+                }
+            )*
+        }
+    };
+}
