@@ -50,10 +50,12 @@ mod transport;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 
+#[cfg(feature = "ureq")]
+pub use bedrock_sse_tls::{CaFileError, TlsError};
 pub use driver::JobWatch;
 pub use transport::{Response, Transport};
 #[cfg(feature = "ureq")]
-pub use ureq_transport::UreqTransport;
+pub use ureq_transport::{UreqTransport, UreqTransportBuilder};
 
 pub use bedrock_sse_core::http::Request;
 pub use bedrock_sse_core::watch::{

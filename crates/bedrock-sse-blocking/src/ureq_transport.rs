@@ -1,17 +1,44 @@
 //! The ready-made transport over ureq.
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use bedrock_sse_core::http::Request;
 use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
 
+use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots, TrustRootsBuilder, tls_failure_kind};
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+
 use crate::transport::{Response, Transport};
 
 /// A [`Transport`] over a [`ureq::Agent`] (rustls).
 ///
+/// It trusts the platform's certificate store (or `SSL_CERT_FILE`), with
+/// Mozilla's roots as the fallback, plus the CA files given to its
+/// [builder](UreqTransport::builder); see `bedrock_sse_tls` for the
+/// precedence. It goes through the proxy named by `ALL_PROXY`,
+/// `HTTPS_PROXY` or `HTTP_PROXY` (the first set, upper case before lower
+/// case; ureq uses one proxy for both schemes, always with `CONNECT`),
+/// except for the hosts in `NO_PROXY`, as read when the transport is made.
+///
+/// A rejected server certificate is reported as
+/// [`TransportErrorKind::Certificate`], which ends the watch at once
+/// (`WatchError::Certificate`); other TLS failures are
+/// [`TransportErrorKind::Tls`].
+///
 /// Cheap to clone; share one between watches so they share its connection
 /// pool.
+///
+/// ```no_run
+/// use bedrock_sse_blocking::UreqTransport;
+///
+/// // The platform's trust, SSL_CERT_FILE, and a private CA:
+/// let transport = UreqTransport::builder()
+///     .add_ca_file("/etc/bedrock/ca.pem")?
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -19,32 +46,102 @@ pub struct UreqTransport {
 
 impl Default for UreqTransport {
     fn default() -> Self {
-        let config = ureq::Agent::config_builder()
-            // A 401 or 503 is an answer for the watch to judge, not an error.
-            .http_status_as_error(false)
-            // Redirects are the watch's decision: it follows them only
-            // within the base URL's origin, so credentials never leave it.
-            .max_redirects(0)
-            .build();
-        UreqTransport {
-            agent: config.into(),
-        }
+        Self::new()
     }
 }
 
 impl UreqTransport {
-    /// A transport with its own agent: statuses are not errors, redirects
-    /// are handed to the watch, no timeout on bodies.
+    /// A transport with its own agent: the platform's trust (a set but
+    /// unusable `SSL_CERT_FILE` is logged as a warning and left out; use
+    /// [`builder`](Self::builder) to have it as an error), the proxy from
+    /// the environment, statuses are not errors, redirects are handed to
+    /// the watch, no timeout on bodies.
     pub fn new() -> Self {
-        Self::default()
+        UreqTransport {
+            agent: agent(&TrustRoots::from_platform()),
+        }
+    }
+
+    /// A builder, to add CA files to the trusted roots.
+    pub fn builder() -> UreqTransportBuilder {
+        UreqTransportBuilder {
+            roots: TrustRoots::builder(),
+        }
     }
 
     /// A transport over your own agent. It must be built with
     /// `http_status_as_error(false)`, `max_redirects(0)` (the watch decides
-    /// where credentials may go) and no global or body timeout.
+    /// where credentials may go) and no global or body timeout. Its TLS
+    /// trust and proxy are yours: use `bedrock_sse_tls::TrustRoots` for the
+    /// ones this crate uses.
     pub fn with_agent(agent: ureq::Agent) -> Self {
         UreqTransport { agent }
     }
+}
+
+/// Builds a [`UreqTransport`] that also trusts your CA files.
+///
+/// ```no_run
+/// use bedrock_sse_blocking::UreqTransport;
+///
+/// let transport = UreqTransport::builder()
+///     .add_ca_file("/etc/bedrock/ca.pem")?
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct UreqTransportBuilder {
+    roots: TrustRootsBuilder,
+}
+
+impl UreqTransportBuilder {
+    /// Also trusts the certificates of the PEM file at `path`, read now;
+    /// the error names the file and says what is wrong with it.
+    pub fn add_ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, CaFileError> {
+        self.roots = self.roots.add_ca_file(path)?;
+        Ok(self)
+    }
+
+    /// Whether the platform's store (or `SSL_CERT_FILE`, or the bundled
+    /// fallback) is trusted; on by default. Off, only the added CA files
+    /// are.
+    pub fn platform_roots(mut self, on: bool) -> Self {
+        self.roots = self.roots.platform_roots(on);
+        self
+    }
+
+    /// Loads the trusted roots and builds the agent. Fails when
+    /// `SSL_CERT_FILE` is set but unusable ([`TlsError::Environment`]).
+    pub fn build(self) -> Result<UreqTransport, TlsError> {
+        let roots = self.roots.build()?;
+        Ok(UreqTransport {
+            agent: agent(&roots),
+        })
+    }
+}
+
+/// The agent every transport of this crate uses: rustls with `roots`, the
+/// proxy from the environment (ureq's default), statuses as answers, no
+/// redirects.
+fn agent(roots: &TrustRoots) -> ureq::Agent {
+    let certs: Vec<Certificate<'static>> = roots
+        .certificates()
+        .iter()
+        .map(|cert| Certificate::from_der(cert.as_ref()).to_owned())
+        .collect();
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::new_with_certs(&certs))
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        // A 401 or 503 is an answer for the watch to judge, not an error.
+        .http_status_as_error(false)
+        // Redirects are the watch's decision: it follows them only
+        // within the base URL's origin, so credentials never leave it.
+        .max_redirects(0)
+        .build()
+        .into()
 }
 
 impl Transport for UreqTransport {
@@ -83,6 +180,14 @@ impl Transport for UreqTransport {
 /// A ureq error as the watch takes it: its kind, and its words with their
 /// sources (the OS error included).
 fn classify(error: &ureq::Error) -> TransportError {
+    let tls = match error {
+        ureq::Error::Rustls(rustls) => tls_failure_kind(rustls),
+        ureq::Error::Io(io) => tls_failure_kind(io),
+        _ => None,
+    };
+    if let Some(kind) = tls {
+        return TransportError::from_error(kind, error);
+    }
     let kind = match error {
         ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,

@@ -52,6 +52,10 @@ pub(crate) struct Args {
     /// Resume after this event id (sent as `Last-Event-ID`).
     #[arg(long, value_name = "ID")]
     resume_from: Option<String>,
+    /// Also trust the CA certificates of this PEM file (repeatable), on
+    /// top of the system's store or `SSL_CERT_FILE`.
+    #[arg(long, value_name = "FILE")]
+    cacert: Vec<std::path::PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> Exit {
@@ -62,8 +66,15 @@ pub(crate) fn run(args: Args) -> Exit {
             return Exit::Usage;
         }
     };
+    let transport = match transport(&args.cacert) {
+        Ok(transport) => transport,
+        Err(message) => {
+            eprintln!("bedrock-sse watch: {message}");
+            return Exit::Usage;
+        }
+    };
     match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime.block_on(follow(config, args.json)),
+        Ok(runtime) => runtime.block_on(follow_with(transport, config, args.json)),
         Err(error) => {
             eprintln!("bedrock-sse watch: cannot start the async runtime: {error}");
             Exit::Io
@@ -105,10 +116,27 @@ fn config(args: &Args) -> Result<WatchConfig, String> {
     Ok(builder.build())
 }
 
+/// The transport, trusting the `--cacert` files too; the message names
+/// the file (or `SSL_CERT_FILE`) and what is wrong with it.
+fn transport(cacerts: &[std::path::PathBuf]) -> Result<ReqwestTransport, String> {
+    let mut builder = ReqwestTransport::builder();
+    for path in cacerts {
+        builder = builder
+            .add_ca_file(path)
+            .map_err(|e| format!("--cacert: {e}"))?;
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
 /// Follows the job of `config` to its end, printing as asked, and returns
 /// the exit code its outcome maps to.
 pub(crate) async fn follow(config: WatchConfig, json: bool) -> Exit {
-    let mut watch = JobWatch::new(ReqwestTransport::new(), config);
+    follow_with(ReqwestTransport::new(), config, json).await
+}
+
+/// [`follow`] over `transport`.
+async fn follow_with(transport: ReqwestTransport, config: WatchConfig, json: bool) -> Exit {
+    let mut watch = JobWatch::new(transport, config);
     let stdout = io::stdout();
     let mut printer: Box<dyn Printer> = if json {
         Box::new(JsonPrinter { out: stdout.lock() })

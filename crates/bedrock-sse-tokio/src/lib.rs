@@ -48,10 +48,12 @@ mod events;
 mod reqwest_transport;
 mod transport;
 
+#[cfg(feature = "reqwest")]
+pub use bedrock_sse_tls::{CaFileError, TlsError};
 pub use driver::JobWatch;
 pub use events::{SseError, SseItem, sse_events};
 #[cfg(feature = "reqwest")]
-pub use reqwest_transport::ReqwestTransport;
+pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use transport::{Response, Transport};
 
 pub use bedrock_sse_core::http::Request;

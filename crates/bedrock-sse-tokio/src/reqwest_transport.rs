@@ -1,9 +1,11 @@
 //! The ready-made transport over reqwest.
 
+use std::path::Path;
 use std::pin::Pin;
 
 use bedrock_sse_core::http::Request;
 use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
+use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots, TrustRootsBuilder, tls_failure_kind};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
@@ -11,10 +13,32 @@ use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::transport::{Response, Transport};
 
-/// A [`Transport`] over a [`reqwest::Client`] (rustls, HTTP/1.1 and HTTP/2).
+/// A [`Transport`] over a [`reqwest::Client`] (rustls, HTTP/1.1).
+///
+/// It trusts the platform's certificate store (or `SSL_CERT_FILE`), with
+/// Mozilla's roots as the fallback, plus the CA files given to its
+/// [builder](ReqwestTransport::builder); see `bedrock_sse_tls` for the
+/// precedence. It goes through the proxies named by `HTTPS_PROXY`,
+/// `HTTP_PROXY` and `ALL_PROXY` (or their lower-case forms), except for the
+/// hosts in `NO_PROXY`, as read when the transport is made.
+///
+/// A rejected server certificate is reported as
+/// [`TransportErrorKind::Certificate`], which ends the watch at once
+/// (`WatchError::Certificate`); other TLS failures are
+/// [`TransportErrorKind::Tls`].
 ///
 /// Cheap to clone; share one client between many watches so they share its
 /// connection pool.
+///
+/// ```no_run
+/// use bedrock_sse_tokio::ReqwestTransport;
+///
+/// // The platform's trust, SSL_CERT_FILE, and a private CA:
+/// let transport = ReqwestTransport::builder()
+///     .add_ca_file("/etc/bedrock/ca.pem")?
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
@@ -22,32 +46,112 @@ pub struct ReqwestTransport {
 
 impl Default for ReqwestTransport {
     fn default() -> Self {
-        let client = reqwest::Client::builder()
-            // Redirects are the watch's decision: it follows them only
-            // within the base URL's origin, so credentials never leave it.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        ReqwestTransport { client }
+        Self::new()
     }
 }
 
 impl ReqwestTransport {
-    /// A transport with its own client: no redirects followed (the watch
-    /// decides them), no timeouts (the watch keeps its own), no automatic
-    /// decompression.
+    /// A transport with its own client: the platform's trust (a set but
+    /// unusable `SSL_CERT_FILE` is logged as a warning and left out; use
+    /// [`builder`](Self::builder) to have it as an error), proxies from the
+    /// environment, no redirects followed (the watch decides them), no
+    /// timeouts (the watch keeps its own), no automatic decompression.
     pub fn new() -> Self {
-        Self::default()
+        let roots = TrustRoots::from_platform();
+        match client(&roots) {
+            Ok(client) => ReqwestTransport { client },
+            Err(error) => {
+                tracing::warn!(%error, "cannot trust the platform's roots; using reqwest's defaults");
+                let client = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_default();
+                ReqwestTransport { client }
+            }
+        }
+    }
+
+    /// A builder, to add CA files to the trusted roots.
+    pub fn builder() -> ReqwestTransportBuilder {
+        ReqwestTransportBuilder {
+            roots: TrustRoots::builder(),
+        }
     }
 
     /// A transport over your own client. Build it with
     /// `.redirect(reqwest::redirect::Policy::none())`, so that redirects
     /// reach the watch, which refuses to send credentials to another origin;
     /// and with no total request timeout: a stream legitimately lasts
-    /// minutes.
+    /// minutes. Its TLS trust and proxies are yours: use
+    /// `bedrock_sse_tls::TrustRoots` for the ones this crate uses.
     pub fn with_client(client: reqwest::Client) -> Self {
         ReqwestTransport { client }
     }
+}
+
+/// Builds a [`ReqwestTransport`] that also trusts your CA files.
+///
+/// ```no_run
+/// use bedrock_sse_tokio::ReqwestTransport;
+///
+/// let transport = ReqwestTransport::builder()
+///     .add_ca_file("/etc/bedrock/ca.pem")?
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ReqwestTransportBuilder {
+    roots: TrustRootsBuilder,
+}
+
+impl ReqwestTransportBuilder {
+    /// Also trusts the certificates of the PEM file at `path`, read now;
+    /// the error names the file and says what is wrong with it.
+    pub fn add_ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, CaFileError> {
+        self.roots = self.roots.add_ca_file(path)?;
+        Ok(self)
+    }
+
+    /// Whether the platform's store (or `SSL_CERT_FILE`, or the bundled
+    /// fallback) is trusted; on by default. Off, only the added CA files
+    /// are.
+    pub fn platform_roots(mut self, on: bool) -> Self {
+        self.roots = self.roots.platform_roots(on);
+        self
+    }
+
+    /// Loads the trusted roots and builds the client. Fails when
+    /// `SSL_CERT_FILE` is set but unusable ([`TlsError::Environment`]) or
+    /// the client cannot be built ([`TlsError::Client`]).
+    pub fn build(self) -> Result<ReqwestTransport, TlsError> {
+        let roots = self.roots.build()?;
+        Ok(ReqwestTransport {
+            client: client(&roots)?,
+        })
+    }
+}
+
+/// The client every transport of this crate uses: rustls with `roots`,
+/// proxies from the environment (reqwest's default), no redirects.
+fn client(roots: &TrustRoots) -> Result<reqwest::Client, TlsError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        // Redirects are the watch's decision: it follows them only
+        // within the base URL's origin, so credentials never leave it.
+        .redirect(reqwest::redirect::Policy::none());
+    for cert in roots.certificates() {
+        let cert = reqwest::Certificate::from_der(cert.as_ref())
+            .map_err(|error| TlsError::Client(error.to_string()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|error| {
+        TlsError::Client(
+            TransportError::from_error(TransportErrorKind::Other, &error)
+                .message()
+                .to_owned(),
+        )
+    })
 }
 
 type Body = Pin<Box<dyn Stream<Item = Result<Bytes, TransportError>> + Send>>;
@@ -100,7 +204,9 @@ impl Transport for ReqwestTransport {
 /// A reqwest error as the watch takes it: its kind, and its words with
 /// their sources (the OS error included).
 fn classify(error: &reqwest::Error) -> TransportError {
-    let kind = if error.is_timeout() {
+    let kind = if let Some(tls) = tls_failure_kind(error) {
+        tls
+    } else if error.is_timeout() {
         TransportErrorKind::Timeout
     } else if error.is_connect() {
         TransportErrorKind::Connect
