@@ -71,7 +71,9 @@ impl UreqTransport {
 
     /// A transport over your own agent. It must be built with
     /// `http_status_as_error(false)`, `max_redirects(0)` (the watch decides
-    /// where credentials may go) and no global or body timeout. Its TLS
+    /// where credentials may go), preferably `max_idle_connections(0)` (a
+    /// reconnect then never reuses a closed stream's connection) and no
+    /// global or body timeout. Its TLS
     /// trust and proxy are yours: use `bedrock_sse_tls::TrustRoots` for the
     /// ones this crate uses.
     pub fn with_agent(agent: ureq::Agent) -> Self {
@@ -140,6 +142,10 @@ fn agent(roots: &TrustRoots) -> ureq::Agent {
         // Redirects are the watch's decision: it follows them only
         // within the base URL's origin, so credentials never leave it.
         .max_redirects(0)
+        // A reconnect never reuses a connection the watch let go of (it may
+        // lead to a server that is shutting down).
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
         .into()
 }

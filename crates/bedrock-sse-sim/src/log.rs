@@ -20,6 +20,9 @@ pub struct RequestRecord {
     pub at: SystemTime,
     /// Time of arrival since the simulator started.
     pub since_start: Duration,
+    /// The client's address: one port per TCP connection, so a reused
+    /// connection shows as a repeated peer.
+    pub peer: std::net::SocketAddr,
     /// The HTTP method.
     pub method: String,
     /// The path, as requested (still percent-encoded).

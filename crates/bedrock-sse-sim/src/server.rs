@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -285,11 +285,14 @@ impl SimulatorBuilder {
             .with_state(state.clone());
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stop| *stop).await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await
         });
         tracing::info!(%addr, jobs = order.len(), "simulator listening");
         Ok(RunningSim {
@@ -497,22 +500,24 @@ struct AppState {
 
 async fn stream_job(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     path: Result<Path<String>, PathRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let job_id = path.map(|Path(id)| id).ok();
-    state.handle(job_id.as_deref(), &method, &uri, &headers)
+    state.handle(job_id.as_deref(), peer, &method, &uri, &headers)
 }
 
 async fn fallback(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    state.handle(None, &method, &uri, &headers)
+    state.handle(None, peer, &method, &uri, &headers)
 }
 
 impl AppState {
@@ -520,6 +525,7 @@ impl AppState {
     fn handle(
         &self,
         job_id: Option<&str>,
+        peer: SocketAddr,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
@@ -536,6 +542,7 @@ impl AppState {
             seq,
             at: SystemTime::now(),
             since_start: now.saturating_duration_since(self.launched),
+            peer,
             method: method.to_string(),
             path: uri.path().to_owned(),
             headers: headers

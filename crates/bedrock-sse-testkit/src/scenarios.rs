@@ -347,6 +347,10 @@ pub fn planned_rotations_resume_without_duplicates(runner: &dyn Runner) {
         })
         .collect();
     assert!(resumed.windows(2).all(|w| w[0] <= w[1]), "{resumed:?}");
+    // The server keeps its connections alive after a stream ends: a
+    // reconnect must still open a new one, never reuse the closed stream's.
+    let peers: std::collections::HashSet<_> = log.iter().map(|r| r.peer).collect();
+    assert_eq!(peers.len(), log.len(), "a connection was reused: {log:#?}");
 }
 
 /// Events 300 ms apart, heartbeats every 50 ms; the connection falls

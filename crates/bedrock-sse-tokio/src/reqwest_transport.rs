@@ -41,7 +41,10 @@ use crate::transport::{Response, Transport};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    /// The client, or why none could be built (every request then fails
+    /// with that reason: never a fallback client that would follow
+    /// redirects).
+    client: Result<reqwest::Client, String>,
 }
 
 impl Default for ReqwestTransport {
@@ -58,17 +61,13 @@ impl ReqwestTransport {
     /// timeouts (the watch keeps its own), no automatic decompression.
     pub fn new() -> Self {
         let roots = TrustRoots::from_platform();
-        match client(&roots) {
-            Ok(client) => ReqwestTransport { client },
-            Err(error) => {
-                tracing::warn!(%error, "cannot trust the platform's roots; using reqwest's defaults");
-                let client = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap_or_default();
-                ReqwestTransport { client }
-            }
-        }
+        let client = client(&roots).or_else(|error| {
+            tracing::warn!(%error, "cannot trust the platform's roots; using the client's own");
+            base()
+                .build()
+                .map_err(|e| TransportError::from_error(TransportErrorKind::Other, &e).to_string())
+        });
+        ReqwestTransport { client }
     }
 
     /// A builder, to add CA files to the trusted roots.
@@ -85,7 +84,7 @@ impl ReqwestTransport {
     /// minutes. Its TLS trust and proxies are yours: use
     /// `bedrock_sse_tls::TrustRoots` for the ones this crate uses.
     pub fn with_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { client }
+        ReqwestTransport { client: Ok(client) }
     }
 }
 
@@ -126,20 +125,29 @@ impl ReqwestTransportBuilder {
     pub fn build(self) -> Result<ReqwestTransport, TlsError> {
         let roots = self.roots.build()?;
         Ok(ReqwestTransport {
-            client: client(&roots)?,
+            client: Ok(client(&roots)?),
         })
     }
 }
 
-/// The client every transport of this crate uses: rustls with `roots`,
-/// proxies from the environment (reqwest's default), no redirects.
-fn client(roots: &TrustRoots) -> Result<reqwest::Client, TlsError> {
-    let mut builder = reqwest::Client::builder()
+/// What every client of this crate is: rustls, proxies from the
+/// environment (reqwest's default), no redirects, no reuse of a connection
+/// the watch let go of.
+fn base() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .use_rustls_tls()
-        .tls_built_in_root_certs(false)
         // Redirects are the watch's decision: it follows them only
         // within the base URL's origin, so credentials never leave it.
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        // A reconnect never reuses the connection of a stream that ended:
+        // after a graceful shutdown it would lead back to the server that
+        // is going away.
+        .pool_max_idle_per_host(0)
+}
+
+/// The client with `roots` as its only trust.
+fn client(roots: &TrustRoots) -> Result<reqwest::Client, TlsError> {
+    let mut builder = base().tls_built_in_root_certs(false);
     for cert in roots.certificates() {
         let cert = reqwest::Certificate::from_der(cert.as_ref())
             .map_err(|error| TlsError::Client(error.to_string()))?;
@@ -163,7 +171,17 @@ impl Transport for ReqwestTransport {
         &self,
         request: &Request,
     ) -> BoxFuture<'static, Result<Response<Body>, TransportError>> {
-        let mut builder = self.client.get(request.url());
+        let client = match &self.client {
+            Ok(client) => client,
+            Err(reason) => {
+                let error = TransportError::new(
+                    TransportErrorKind::Other,
+                    format!("no HTTP client: {reason}"),
+                );
+                return Box::pin(async { Err(error) });
+            }
+        };
+        let mut builder = client.get(request.url());
         for header in request.headers() {
             let (Ok(name), Ok(mut value)) = (
                 HeaderName::from_bytes(header.name().as_bytes()),
