@@ -29,8 +29,9 @@ pub struct JobWatch<T: Transport> {
     /// The driver's epoch: the core's [`Instant`] is the time since it.
     origin: time::Instant,
     conn: Conn<T::Body>,
-    /// The watch's next deadline, re-armed whenever it moves.
-    timer: Pin<Box<Sleep>>,
+    /// The watch's next deadline, re-armed whenever it moves (made on the
+    /// first poll, inside the runtime).
+    timer: Option<Pin<Box<Sleep>>>,
     outcome: Option<Outcome>,
     span: tracing::Span,
 }
@@ -58,7 +59,7 @@ impl<T: Transport> JobWatch<T> {
             transport,
             origin,
             conn: Conn::Closed,
-            timer: Box::pin(time::sleep_until(origin)),
+            timer: None,
             outcome: None,
             span,
         }
@@ -132,10 +133,15 @@ impl<T: Transport> JobWatch<T> {
                 return Poll::Ready(None);
             };
             let wake = self.origin + at.as_duration();
-            if self.timer.deadline() != wake {
-                self.timer.as_mut().reset(wake);
+            // Made on first use: a timer needs the runtime, which the
+            // constructor may have been called outside of.
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(time::sleep_until(wake)));
+            if timer.deadline() != wake {
+                timer.as_mut().reset(wake);
             }
-            ready!(self.timer.as_mut().poll(cx));
+            ready!(timer.as_mut().poll(cx));
             let now = self.now();
             self.watch.handle_timeout(now);
         }

@@ -14,6 +14,9 @@
 //! * [`Transport`]: how requests are sent. [`ReqwestTransport`] (feature
 //!   `reqwest`, on by default) is the ready-made one; implement the trait to
 //!   use hyper, a proxy-aware client or a test double.
+//! * [`FleetWatch`]: many jobs at once under one key, through the core's
+//!   `Fleet` (a shared rate budget, a connection cap, reconnect storms
+//!   spread out), as a `Stream` of [`FleetEvent`]s.
 //! * [`sse_events`]: plain SSE decoding of a byte stream you already have.
 //!
 //! ```no_run
@@ -44,6 +47,7 @@
 
 mod driver;
 mod events;
+mod fleet;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
 mod transport;
@@ -52,6 +56,7 @@ mod transport;
 pub use bedrock_sse_tls::{CaFileError, TlsError};
 pub use driver::JobWatch;
 pub use events::{SseError, SseItem, sse_events};
+pub use fleet::{FleetEvent, FleetWatch};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use transport::{Response, Transport};

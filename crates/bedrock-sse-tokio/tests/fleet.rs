@@ -1,0 +1,120 @@
+//! The fleet driver against the simulator: many jobs under one key, a cap
+//! on connections, rotations, and jobs added while it runs.
+
+use std::collections::HashMap;
+
+use bedrock_sse_core::fleet::FleetConfig;
+use bedrock_sse_core::job::JobEnd;
+use bedrock_sse_core::watch::{Outcome, WatchEvent};
+use bedrock_sse_testkit::{PATIENCE, TestSim, ms, quick_job};
+use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport};
+
+/// Runs `future` on a runtime of its own (the simulator has its own, on a
+/// thread of its own).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime
+        .block_on(async { tokio::time::timeout(PATIENCE, future).await })
+        .expect("done in time")
+}
+
+#[test]
+fn twenty_jobs_through_five_connections_each_complete_once() {
+    let ids: Vec<String> = (0..21).map(|n| format!("job_f{n:02}")).collect();
+    let sim = TestSim::start(ids.iter().map(|id| quick_job(id)), |b| {
+        b.max_connection(ms(60)).heartbeat(ms(20))
+    });
+    let config = FleetConfig::default().max_connections(5).storm_percent(100);
+    let mut fleet = FleetWatch::with_seed(ReqwestTransport::new(), config, 9);
+    for id in &ids[..20] {
+        fleet.add(sim.config(id).build());
+    }
+    let mut events: HashMap<String, Vec<String>> = HashMap::new();
+    let mut outcomes: HashMap<String, Outcome> = HashMap::new();
+    let mut added_late = false;
+    block_on(async {
+        while let Some(report) = fleet.next().await {
+            assert!(fleet.fleet().open_connections() <= 5);
+            match report {
+                FleetEvent::Event {
+                    job_id,
+                    event: WatchEvent::Job { event, .. },
+                    ..
+                } => {
+                    events
+                        .entry(job_id)
+                        .or_default()
+                        .push(event.name().to_owned());
+                }
+                FleetEvent::Outcome {
+                    job_id, outcome, ..
+                } => {
+                    assert!(outcomes.insert(job_id, *outcome).is_none(), "two outcomes");
+                    if !added_late {
+                        // A job added while the fleet runs is followed too.
+                        added_late = true;
+                        fleet.add(sim.config(&ids[20]).build());
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    assert_eq!(outcomes.len(), 21);
+    for id in &ids {
+        let outcome = &outcomes[id];
+        assert!(
+            matches!(
+                outcome,
+                Outcome::Finished {
+                    end: JobEnd::Completed,
+                    ..
+                }
+            ),
+            "{id}: {outcome:?}"
+        );
+        let names = &events[id];
+        assert_eq!(
+            names.iter().filter(|n| *n == "completed").count(),
+            1,
+            "{id}: {names:?}"
+        );
+        assert_eq!(
+            names.last().map(String::as_str),
+            Some("completed"),
+            "{id}: {names:?}"
+        );
+        let progress = names.iter().filter(|n| *n == "progress").count();
+        assert!(progress <= 2, "{id}: no event twice: {names:?}");
+    }
+    // Every request was counted against the one key.
+    assert!(sim.request_log().records().len() >= 21);
+}
+
+#[test]
+fn a_job_watch_made_outside_the_runtime_runs_inside_it() {
+    let sim = TestSim::with_jobs([quick_job("job_out")]);
+    let watch =
+        bedrock_sse_tokio::JobWatch::new(ReqwestTransport::new(), sim.config("job_out").build());
+    let outcome = block_on(watch.run(|_| {}));
+    assert_eq!(outcome.job_end(), Some(JobEnd::Completed));
+}
+
+#[test]
+fn a_removed_job_is_closed_and_gives_no_outcome() {
+    let sim = TestSim::with_jobs([quick_job("job_keep"), quick_job("job_drop")]);
+    block_on(async {
+        let mut fleet = FleetWatch::new(ReqwestTransport::new(), FleetConfig::default());
+        fleet.add(sim.config("job_keep").build());
+        let dropped = fleet.add(sim.config("job_drop").build());
+        assert!(fleet.remove(dropped));
+        assert!(!fleet.remove(dropped));
+        let mut outcomes = Vec::new();
+        while let Some(report) = fleet.next().await {
+            if let FleetEvent::Outcome { job_id, .. } = report {
+                outcomes.push(job_id);
+            }
+        }
+        assert_eq!(outcomes, ["job_keep"]);
+    });
+}
