@@ -9,35 +9,31 @@ use serde_json::Value;
 
 use crate::watch::describe_failure;
 
-/// Prints one thing the watch reported.
-pub(crate) fn event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
-    match event {
-        WatchEvent::Job { event: job, .. } => writeln!(out, "{}", line(job))?,
-        WatchEvent::Malformed(problem) => {
-            writeln!(out, "  (skipped an unreadable event: {problem})")?
-        }
-        WatchEvent::Decode(problem) => writeln!(out, "  (dropped an event: {problem})")?,
+/// One thing the watch reported, as a line (without its end).
+pub(crate) fn event_text(event: &WatchEvent) -> Option<String> {
+    Some(match event {
+        WatchEvent::Job { event: job, .. } => line(job),
+        WatchEvent::Malformed(problem) => format!("  (skipped an unreadable event: {problem})"),
+        WatchEvent::Decode(problem) => format!("  (dropped an event: {problem})"),
         WatchEvent::Reconnecting {
             delay,
             failures,
             cause,
         } => match cause {
-            None => writeln!(out, "  (the server rotated the connection; reconnecting)")?,
-            Some(cause) => writeln!(
-                out,
+            None => "  (the server rotated the connection; reconnecting)".to_owned(),
+            Some(cause) => format!(
                 "  (connection failed: {}; attempt {} in {})",
                 describe_failure(cause),
                 failures + 1,
                 humantime::format_duration(to_millis(*delay))
-            )?,
+            ),
         },
-        _ => {}
-    }
-    out.flush()
+        _ => return None,
+    })
 }
 
 /// `delay` rounded to the millisecond, for display.
-fn to_millis(delay: std::time::Duration) -> std::time::Duration {
+pub(crate) fn to_millis(delay: std::time::Duration) -> std::time::Duration {
     let ms = (delay.as_micros() + 500) / 1000;
     std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
@@ -96,7 +92,7 @@ fn line(event: &OwnedJobEvent) -> String {
     }
 }
 
-fn error_text<'a>(data: &'a JobData<'_>) -> (&'a str, &'a str) {
+pub(crate) fn error_text<'a>(data: &'a JobData<'_>) -> (&'a str, &'a str) {
     let error = data.error.as_ref();
     (
         error.and_then(|e| e.code.as_deref()).unwrap_or("UNKNOWN"),

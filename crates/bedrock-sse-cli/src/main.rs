@@ -3,7 +3,8 @@
 //! Exit codes are a public contract (see README.md, "Exit codes"):
 //! 0 success, 1 the stream or watch failed, 2 bad usage, 3 I/O error, and
 //! for `watch` 4 job failed, 5 job canceled, 6 told to stop (204),
-//! 7 credentials refused, 8 no such job, 9 `--timeout` passed.
+//! 7 credentials refused, 8 no such job, 9 `--timeout` passed, 130
+//! interrupted (with several jobs, the most severe of theirs).
 
 use std::process::ExitCode;
 
@@ -22,7 +23,8 @@ mod watch;
 #[command(
     after_help = "Exit codes: 0 success, 1 the stream or watch failed, 2 bad usage, \
 3 I/O error; for watch also 4 job failed, 5 job canceled, 6 told to stop (204), \
-7 credentials refused, 8 no such job, 9 --timeout passed."
+7 credentials refused, 8 no such job, 9 --timeout passed, 130 interrupted \
+(with several jobs, the most severe of theirs)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,7 +63,7 @@ enum Command {
     Decode(decode::Args),
     /// Run a local Bedrock job-stream simulator until Ctrl-C.
     Serve(serve::Args),
-    /// Follow a job to its end: its events, then its outcome.
+    /// Follow jobs to their end: their events, then their outcomes.
     Watch(watch::Args),
     /// Watch a realistic job end to end on an in-process simulator.
     Demo(demo::Args),
@@ -90,6 +92,9 @@ enum Exit {
     NotFound = 8,
     /// `watch`: the `--timeout` passed first.
     Deadline = 9,
+    /// `watch`: interrupted (Ctrl-C) before every job ended; each job's
+    /// outcome says where to resume it.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

@@ -84,7 +84,11 @@ fn a_completed_job_prints_every_event_then_the_outcome() {
     );
     assert_eq!(
         lines.last().unwrap(),
-        &json!({"outcome": "completed", "exit_code": 0, "error": null})
+        &json!({"outcome": "completed", "exit_code": 0, "error": null, "job_id": "job_ok", "last_event_id": "5"})
+    );
+    assert!(
+        raw.ends_with("{\"outcome\":\"completed\",\"exit_code\":0,\"error\":null,\"job_id\":\"job_ok\",\"last_event_id\":\"5\"}\n"),
+        "the documented key order: {raw}"
     );
 }
 
