@@ -125,6 +125,11 @@ impl UreqTransportBuilder {
 /// The agent every transport of this crate uses: rustls with `roots`, the
 /// proxy from the environment (ureq's default), statuses as answers, no
 /// redirects.
+/// The read buffer; also the most a response head may take.
+const INPUT_BUFFER: usize = 16 * 1024;
+/// The write buffer: a request is a few hundred bytes of headers.
+const OUTPUT_BUFFER: usize = 4 * 1024;
+
 fn agent(roots: &TrustRoots) -> ureq::Agent {
     let certs: Vec<Certificate<'static>> = roots
         .certificates()
@@ -146,6 +151,11 @@ fn agent(roots: &TrustRoots) -> ureq::Agent {
         // lead to a server that is shutting down).
         .max_idle_connections(0)
         .max_idle_connections_per_host(0)
+        // A watch reads a trickle of small events: ureq's 128 KiB buffers
+        // each way would be most of a watch's memory.
+        .input_buffer_size(INPUT_BUFFER)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .max_response_header_size(INPUT_BUFFER)
         .build()
         .into()
 }
