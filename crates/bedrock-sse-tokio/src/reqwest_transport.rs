@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bedrock_sse_core::http::Request;
 use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
@@ -13,7 +15,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::transport::{Response, Transport};
 
-/// A [`Transport`] over a [`reqwest::Client`] (rustls, HTTP/1.1).
+/// A [`Transport`] over [`reqwest::Client`]s (rustls; HTTP/2 where the
+/// server offers it, HTTP/1.1 otherwise).
 ///
 /// It trusts the platform's certificate store (or `SSL_CERT_FILE`), with
 /// Mozilla's roots as the fallback, plus the CA files given to its
@@ -41,11 +44,84 @@ use crate::transport::{Response, Transport};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
-    /// The client, or why none could be built (every request then fails
-    /// with that reason: never a fallback client that would follow
-    /// redirects).
-    client: Result<reqwest::Client, String>,
+    clients: Arc<Clients>,
 }
+
+/// The clients a transport spreads its streams over, made as needed.
+///
+/// Over HTTP/2 one client keeps one connection per host and queues every
+/// request beyond the server's limit of concurrent streams behind the open
+/// ones, which for streams lasting minutes means waiting minutes. So each
+/// client carries at most `per_connection` streams, and a new client (a
+/// new connection) is made when all are full.
+struct Clients {
+    /// How a new client is made, or why none can be (every request then
+    /// fails with that reason: never a fallback client that would follow
+    /// redirects).
+    make: Box<dyn Fn() -> Result<reqwest::Client, String> + Send + Sync>,
+    per_connection: usize,
+    /// Each client with its streams in use.
+    made: Mutex<Vec<(reqwest::Client, Arc<AtomicUsize>)>>,
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let made = self.made.lock().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("Clients")
+            .field("per_connection", &self.per_connection)
+            .field("clients", &made)
+            .finish()
+    }
+}
+
+impl Clients {
+    fn new(
+        per_connection: usize,
+        make: impl Fn() -> Result<reqwest::Client, String> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Clients {
+            make: Box::new(make),
+            per_connection: per_connection.max(1),
+            made: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A client with room for one more stream, and the claim on it
+    /// (released when the stream's body is dropped).
+    fn claim(&self) -> Result<(reqwest::Client, Claim), String> {
+        let mut made = self
+            .made
+            .lock()
+            .map_err(|_| "the client list is poisoned".to_owned())?;
+        let free = made
+            .iter()
+            .find(|(_, used)| used.load(Ordering::Relaxed) < self.per_connection);
+        let (client, used) = match free {
+            Some((client, used)) => (client.clone(), used.clone()),
+            None => {
+                let client = (self.make)()?;
+                let used = Arc::new(AtomicUsize::new(0));
+                made.push((client.clone(), used.clone()));
+                (client, used)
+            }
+        };
+        used.fetch_add(1, Ordering::Relaxed);
+        Ok((client, Claim(used)))
+    }
+}
+
+/// One stream's place on a client, given back when dropped.
+struct Claim(Arc<AtomicUsize>);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The most streams carried by one client (one HTTP/2 connection) by
+/// default: servers commonly allow 100 or more.
+const STREAMS_PER_CONNECTION: usize = 100;
 
 impl Default for ReqwestTransport {
     fn default() -> Self {
@@ -61,19 +137,29 @@ impl ReqwestTransport {
     /// timeouts (the watch keeps its own), no automatic decompression.
     pub fn new() -> Self {
         let roots = TrustRoots::from_platform();
-        let client = client(&roots).or_else(|error| {
-            tracing::warn!(%error, "cannot trust the platform's roots; using the client's own");
-            base()
-                .build()
-                .map_err(|e| TransportError::from_error(TransportErrorKind::Other, &e).to_string())
-        });
-        ReqwestTransport { client }
+        let settings = Settings::default();
+        let clients = match client(&roots, settings) {
+            Ok(_) => Clients::new(STREAMS_PER_CONNECTION, move || {
+                client(&roots, settings).map_err(|e| e.to_string())
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "cannot trust the platform's roots; using the client's own");
+                Clients::new(STREAMS_PER_CONNECTION, move || {
+                    base(settings).build().map_err(|e| {
+                        TransportError::from_error(TransportErrorKind::Other, &e).to_string()
+                    })
+                })
+            }
+        };
+        ReqwestTransport { clients }
     }
 
-    /// A builder, to add CA files to the trusted roots.
+    /// A builder, to add CA files to the trusted roots, or speak HTTP/2
+    /// to a local `http://` server.
     pub fn builder() -> ReqwestTransportBuilder {
         ReqwestTransportBuilder {
             roots: TrustRoots::builder(),
+            settings: Settings::default(),
         }
     }
 
@@ -84,7 +170,14 @@ impl ReqwestTransport {
     /// minutes. Its TLS trust and proxies are yours: use
     /// `bedrock_sse_tls::TrustRoots` for the ones this crate uses.
     pub fn with_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { client: Ok(client) }
+        ReqwestTransport {
+            clients: Clients::new(usize::MAX, move || Ok(client.clone())),
+        }
+    }
+
+    /// How many clients (connections, over HTTP/2) it holds now.
+    pub fn connections(&self) -> usize {
+        self.clients.made.lock().map(|m| m.len()).unwrap_or(0)
     }
 }
 
@@ -101,6 +194,23 @@ impl ReqwestTransport {
 #[derive(Debug, Clone)]
 pub struct ReqwestTransportBuilder {
     roots: TrustRootsBuilder,
+    settings: Settings,
+}
+
+/// What the builder sets besides trust.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    http2_prior_knowledge: bool,
+    streams_per_connection: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            http2_prior_knowledge: false,
+            streams_per_connection: STREAMS_PER_CONNECTION,
+        }
+    }
 }
 
 impl ReqwestTransportBuilder {
@@ -119,35 +229,57 @@ impl ReqwestTransportBuilder {
         self
     }
 
+    /// Speaks HTTP/2 from the first byte, without negotiation: for a
+    /// local `http://` server that speaks only HTTP/2 (h2c, such as
+    /// `bedrock-sse serve`, which speaks both). Over `https://`, HTTP/2 is
+    /// negotiated (ALPN) whenever the server offers it, without this.
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.settings.http2_prior_knowledge = true;
+        self
+    }
+
+    /// The most streams one HTTP/2 connection carries before the next
+    /// request opens another (default 100; at least 1). Keeps watches from
+    /// queueing behind the server's limit of concurrent streams.
+    pub fn streams_per_connection(mut self, streams: usize) -> Self {
+        self.settings.streams_per_connection = streams.max(1);
+        self
+    }
+
     /// Loads the trusted roots and builds the client. Fails when
     /// `SSL_CERT_FILE` is set but unusable ([`TlsError::Environment`]) or
     /// the client cannot be built ([`TlsError::Client`]).
     pub fn build(self) -> Result<ReqwestTransport, TlsError> {
         let roots = self.roots.build()?;
-        Ok(ReqwestTransport {
-            client: Ok(client(&roots)?),
-        })
+        let settings = self.settings;
+        // Built once now, so that an error shows here, not at the first
+        // request.
+        client(&roots, settings)?;
+        let clients = Clients::new(settings.streams_per_connection, move || {
+            client(&roots, settings).map_err(|e| e.to_string())
+        });
+        Ok(ReqwestTransport { clients })
     }
 }
 
 /// What every client of this crate is: rustls, proxies from the
-/// environment (reqwest's default), no redirects, no reuse of a connection
-/// the watch let go of.
-fn base() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+/// environment (reqwest's default), no redirects.
+fn base(settings: Settings) -> reqwest::ClientBuilder {
+    let builder = if settings.http2_prior_knowledge {
+        reqwest::Client::builder().http2_prior_knowledge()
+    } else {
+        reqwest::Client::builder()
+    };
+    builder
         .use_rustls_tls()
         // Redirects are the watch's decision: it follows them only
         // within the base URL's origin, so credentials never leave it.
         .redirect(reqwest::redirect::Policy::none())
-        // A reconnect never reuses the connection of a stream that ended:
-        // after a graceful shutdown it would lead back to the server that
-        // is going away.
-        .pool_max_idle_per_host(0)
 }
 
-/// The client with `roots` as its only trust.
-fn client(roots: &TrustRoots) -> Result<reqwest::Client, TlsError> {
-    let mut builder = base().tls_built_in_root_certs(false);
+/// A client with `roots` as its only trust.
+fn client(roots: &TrustRoots, settings: Settings) -> Result<reqwest::Client, TlsError> {
+    let mut builder = base(settings).tls_built_in_root_certs(false);
     for cert in roots.certificates() {
         let cert = reqwest::Certificate::from_der(cert.as_ref())
             .map_err(|error| TlsError::Client(error.to_string()))?;
@@ -171,8 +303,8 @@ impl Transport for ReqwestTransport {
         &self,
         request: &Request,
     ) -> BoxFuture<'static, Result<Response<Body>, TransportError>> {
-        let client = match &self.client {
-            Ok(client) => client,
+        let (client, claim) = match self.clients.claim() {
+            Ok(claimed) => claimed,
             Err(reason) => {
                 let error = TransportError::new(
                     TransportErrorKind::Other,
@@ -199,6 +331,12 @@ impl Transport for ReqwestTransport {
             value.set_sensitive(header.is_sensitive());
             builder = builder.header(name, value);
         }
+        // A reconnect never reuses an HTTP/1.1 connection whose stream
+        // ended: after a graceful shutdown it would lead back to the server
+        // that is going away. (HTTP/2 drops the header; there a server that
+        // goes away says so with GOAWAY, and the shared connection is not
+        // reused.)
+        builder = builder.header(reqwest::header::CONNECTION, "close");
         Box::pin(async move {
             let response = builder.send().await.map_err(|e| classify(&e))?;
             let headers = response
@@ -209,11 +347,11 @@ impl Transport for ReqwestTransport {
             Ok(Response {
                 status: response.status().as_u16(),
                 headers,
-                body: Box::pin(
-                    response
-                        .bytes_stream()
-                        .map(|chunk| chunk.map_err(|e| classify(&e))),
-                ) as Body,
+                // The stream holds its place on the client until dropped.
+                body: Box::pin(response.bytes_stream().map(move |chunk| {
+                    let _claim = &claim;
+                    chunk.map_err(|e| classify(&e))
+                })) as Body,
             })
         })
     }

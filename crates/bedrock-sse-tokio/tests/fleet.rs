@@ -118,3 +118,43 @@ fn a_removed_job_is_closed_and_gives_no_outcome() {
         assert_eq!(outcomes, ["job_keep"]);
     });
 }
+
+#[test]
+fn over_h2c_many_watches_share_few_connections() {
+    let ids: Vec<String> = (0..35).map(|n| format!("job_h{n:02}")).collect();
+    let jobs = ids
+        .iter()
+        .map(|id| bedrock_sse_sim::JobScript::overlay(id.as_str(), 4, ms(150)));
+    let sim = TestSim::with_jobs(jobs);
+    let transport = ReqwestTransport::builder()
+        .http2_prior_knowledge()
+        .streams_per_connection(10)
+        .build()
+        .expect("a transport");
+    let config = FleetConfig::default().storm_percent(100);
+    let mut fleet = FleetWatch::with_seed(transport.clone(), config, 5);
+    for id in &ids {
+        fleet.add(sim.config(id).build());
+    }
+    let mut completed = 0;
+    block_on(async {
+        while let Some(report) = fleet.next().await {
+            if let FleetEvent::Outcome { outcome, .. } = report {
+                assert_eq!(outcome.job_end(), Some(JobEnd::Completed), "{outcome:?}");
+                completed += 1;
+            }
+        }
+    });
+    assert_eq!(completed, 35);
+    let log = sim.request_log().records();
+    let peers: std::collections::HashSet<_> = log.iter().map(|r| r.peer).collect();
+    // 35 streams at once, at most 10 per connection: 4 connections (a
+    // rotation may open one more), never one per stream as HTTP/1.1 needs.
+    assert!(
+        peers.len() <= 5,
+        "{} connections for {} requests",
+        peers.len(),
+        log.len()
+    );
+    assert!(transport.connections() <= 5);
+}
