@@ -276,6 +276,7 @@ impl SimulatorBuilder {
             launched,
             next_request: AtomicU64::new(0),
             shutdown: shutdown_rx.clone(),
+            restarts: watch::Sender::new(0),
         });
         let app = Router::new()
             .route("/jobs/{job_id}/stream", get(stream_job))
@@ -403,6 +404,13 @@ impl RunningSim {
         Ok(())
     }
 
+    /// Ends every open stream at once, cleanly (each body ends as at its
+    /// planned close), as a server restarting gracefully does: the storm a
+    /// fleet of clients must spread out. The server goes on accepting.
+    pub fn end_all_streams(&self) {
+        self.state.restarts.send_modify(|restarts| *restarts += 1);
+    }
+
     /// Cancels a job now (starting its clock if it had not started): open
     /// streams get `canceled` and close. `Ok(false)` if it had already
     /// ended.
@@ -496,6 +504,8 @@ struct AppState {
     launched: Instant,
     next_request: AtomicU64,
     shutdown: watch::Receiver<bool>,
+    /// Bumped to end every open stream at once (a restart's storm).
+    restarts: watch::Sender<u64>,
 }
 
 async fn stream_job(
@@ -745,6 +755,7 @@ impl AppState {
             self.stream,
             faults,
             self.shutdown.clone(),
+            self.restarts.subscribe(),
         );
         let mut response = Response::new(Body::from_stream(connection.into_body()));
         let out = response.headers_mut();

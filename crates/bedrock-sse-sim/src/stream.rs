@@ -59,6 +59,8 @@ pub(crate) struct Connection {
     faults: Faults,
     encoder: Encoder,
     shutdown: watch::Receiver<bool>,
+    /// Changes when every open stream is to end (`end_all_streams`).
+    restarts: watch::Receiver<u64>,
     opened: Instant,
     next_heartbeat: Instant,
     out: Vec<u8>,
@@ -75,6 +77,7 @@ impl Connection {
         config: StreamConfig,
         faults: Faults,
         shutdown: watch::Receiver<bool>,
+        restarts: watch::Receiver<u64>,
     ) -> Self {
         let opened = Instant::now();
         let timeline = clock.timeline.borrow().clone();
@@ -86,6 +89,7 @@ impl Connection {
             encoder: Encoder::with_line_ending(faults.newline.into()),
             faults,
             shutdown,
+            restarts,
             opened,
             next_heartbeat: opened + config.heartbeat,
             out: Vec::new(),
@@ -255,6 +259,7 @@ impl Connection {
                 }
             }
             _ = self.shutdown.wait_for(|stop| *stop) => self.phase = Phase::Closing,
+            _ = self.restarts.changed() => self.phase = Phase::Closing,
         }
     }
 
