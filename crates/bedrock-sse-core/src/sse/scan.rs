@@ -18,6 +18,9 @@
 //! tested to agree on the same inputs.
 #![allow(unsafe_code)]
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// The bytes one mask covers.
 pub(crate) const BLOCK: usize = 64;
 
@@ -113,16 +116,26 @@ impl LineEnds {
                 byte == b'\n' || byte == b'\r'
             })
             .map(|at| start + at);
-        if let Some(at) = found {
-            if non_ascii {
-                self.clean_from = at;
+        match found {
+            Some(at) => {
+                if non_ascii {
+                    self.clean_from = at;
+                }
+                self.inspected_to = at;
+                // Remember it as a one-bit block, so the next call past it
+                // resumes scanning after it.
+                self.block_start = at;
+                self.scanned_to = at + 1;
+                self.mask = 1;
             }
-            self.inspected_to = at;
-            // Remember it as a one-bit block, so the next call past it
-            // resumes scanning after it.
-            self.block_start = at;
-            self.scanned_to = at + 1;
-            self.mask = 1;
+            None => {
+                // The whole tail was inspected: the caller may hold it as
+                // the start of a line, with its proof.
+                if non_ascii {
+                    self.clean_from = haystack.len();
+                }
+                self.inspected_to = haystack.len();
+            }
         }
         found
     }
@@ -140,6 +153,131 @@ impl LineEnds {
         } else {
             None
         }
+    }
+}
+
+/// Inspects a piece of input too small for a block, eight bytes at a time
+/// in a general-purpose register (no set-up to pay): whether it holds a
+/// line end, and its ASCII proof when it is all ASCII.
+#[inline]
+pub(crate) fn inspect_small(bytes: &[u8]) -> (bool, Option<Ascii<'_>>) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const CR: u64 = u64::from_ne_bytes([b'\r'; 8]);
+    // The high bit of each byte that is zero (and only then, for the word
+    // as a whole: a false bit can only follow a true one).
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let word = |at: usize| {
+        u64::from_ne_bytes(
+            bytes
+                .get(at..at + 8)
+                .and_then(|word| word.try_into().ok())
+                .unwrap_or_default(),
+        )
+    };
+    let half = |at: usize| {
+        u64::from(u32::from_ne_bytes(
+            bytes
+                .get(at..at + 4)
+                .and_then(|half| half.try_into().ok())
+                .unwrap_or_default(),
+        ))
+    };
+    let (mut ends, mut high) = (0u64, 0u64);
+    let mut inspect = |word: u64| {
+        ends |= zero_bytes(word ^ LF) | zero_bytes(word ^ CR);
+        high |= word;
+    };
+    // Whole words, then the rest as one word that overlaps the last one
+    // (bytes seen twice change neither answer), or built from overlapping
+    // halves, or from single bytes; unused bytes are zero, which is
+    // neither a line end nor high.
+    let len = bytes.len();
+    let mut at = 0;
+    while at + 8 <= len {
+        inspect(word(at));
+        at += 8;
+    }
+    if at < len {
+        inspect(match len {
+            8.. => word(len - 8),
+            4..=7 => half(0) | half(len - 4) << 32,
+            _ => {
+                let byte = |at: usize| u64::from(bytes[at]);
+                byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16
+            }
+        });
+    }
+    (ends != 0, (high & HIGH == 0).then_some(Ascii(bytes)))
+}
+
+/// A line gathered across chunks, which remembers whether every part of it
+/// was proven ASCII by a scan: if so, it becomes text without a second pass
+/// over its bytes to validate them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeldLine {
+    bytes: Vec<u8>,
+    /// Some part was not proven ASCII (an empty line is trivially ASCII).
+    unproven: bool,
+}
+
+impl HeldLine {
+    /// Appends `part`, keeping the ASCII proof only if `proof` covers it.
+    #[inline]
+    pub(crate) fn push<'a>(&mut self, part: &'a [u8], proof: Option<Ascii<'a>>) {
+        if proof.and_then(|proof| proof.str_of(part)).is_none() {
+            self.unproven = true;
+        }
+        self.bytes.extend_from_slice(part);
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Empties the line, keeping its allocation.
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.unproven = false;
+    }
+
+    /// The whole line as proven ASCII, if every part of it was.
+    pub(crate) fn proof(&self) -> Option<Ascii<'_>> {
+        (!self.unproven).then_some(Ascii(&self.bytes))
+    }
+
+    /// The line as text, leaving `self` empty with no allocation: unchecked
+    /// when every part was proven ASCII, else validated. `None`, with
+    /// `self` unchanged, if it is not UTF-8.
+    pub(crate) fn take_string(&mut self) -> Option<String> {
+        let bytes = core::mem::take(&mut self.bytes);
+        if self.unproven {
+            return match String::from_utf8(bytes) {
+                Ok(text) => {
+                    self.unproven = false;
+                    Some(text)
+                }
+                Err(invalid) => {
+                    self.bytes = invalid.into_bytes();
+                    None
+                }
+            };
+        }
+        // SAFETY: every part pushed since the last `clear` was covered by an
+        // `Ascii` proof (see `push`), so every byte is below 0x80, and any
+        // run of ASCII bytes is valid UTF-8.
+        Some(unsafe { String::from_utf8_unchecked(bytes) })
+    }
+
+    /// Reuses `text`'s allocation as an empty line buffer.
+    pub(crate) fn reuse(&mut self, text: String) {
+        self.bytes = text.into_bytes();
+        self.clear();
     }
 }
 
@@ -415,6 +553,15 @@ mod tests {
                 from = at + 1 + usize::from(skips.next().copied().unwrap_or(0) % 3);
             }
             prop_assert_eq!(expected.iter().copied().find(|&e| e >= from), None);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn inspect_small_agrees_with_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0u8), Just(0x0B), Just(0x8A), any::<u8>()], 0..BLOCK)) {
+            let (ends, proof) = inspect_small(&bytes);
+            prop_assert_eq!(ends, bytes.iter().any(|&b| b == b'\n' || b == b'\r'));
+            prop_assert_eq!(proof.is_some(), bytes.is_ascii());
         }
     }
 
