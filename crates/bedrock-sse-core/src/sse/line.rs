@@ -154,6 +154,7 @@ impl Block {
 
     /// `data`: append the value and a LF (the LF is put between values
     /// instead, which is the same once the last one is dropped).
+    #[inline(always)]
     fn data<'a>(
         &mut self,
         value: &'a [u8],
@@ -209,6 +210,7 @@ impl Block {
     }
 
     /// `event`: set the event-type buffer.
+    #[inline(always)]
     fn event<'a>(
         &mut self,
         value: &'a [u8],
@@ -235,6 +237,7 @@ impl Block {
     /// `id`: set the last-event-ID buffer, unless the value has a NUL. It
     /// is honoured even in a dropped block: it describes the stream, not
     /// the event.
+    #[inline(always)]
     fn id<'a>(
         &mut self,
         value: &'a [u8],
@@ -242,7 +245,9 @@ impl Block {
         chunk: &mut Borrowed<'a>,
         limits: &Limits,
     ) -> Step {
-        if value.contains(&0) {
+        // A plain loop: ids are short, and `contains` would call `memchr`.
+        #[allow(clippy::manual_contains)]
+        if value.iter().any(|&byte| byte == 0) {
             return Step::Continue;
         }
         if value.len() > limits.max_id {
