@@ -306,11 +306,13 @@ fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
     }
     #[cfg(target_arch = "x86_64")]
     {
-        run_blocks(haystack, start, clean_from, sse2::masks)
+        run_blocks(haystack, start, clean_from, sse2::masks, sse2::quiet)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        run_blocks(haystack, start, clean_from, portable_masks)
+        run_blocks(haystack, start, clean_from, portable_masks, |block| {
+            portable_masks(block) == (0, 0)
+        })
     }
 }
 
@@ -321,11 +323,14 @@ fn run_blocks(
     mut start: usize,
     mut clean_from: usize,
     masks: impl Fn(&[u8; BLOCK]) -> (u64, u64),
+    quiet: impl Fn(&[u8; BLOCK]) -> bool,
 ) -> Run {
-    while let Some(block) = haystack
-        .get(start..start + BLOCK)
-        .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-    {
+    let block_at = |start: usize| {
+        haystack
+            .get(start..start + BLOCK)
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+    };
+    while let Some(block) = block_at(start) {
         let (mask, non_ascii) = masks(block);
         if non_ascii != 0 {
             // Just past the block's last non-ASCII byte.
@@ -339,6 +344,14 @@ fn run_blocks(
             };
         }
         start += BLOCK;
+        if non_ascii == 0 {
+            // Inside a long ASCII line (a big `data` value): skip the
+            // blocks that have neither a line end nor a high byte with one
+            // test each, instead of building two masks for each.
+            while block_at(start).is_some_and(&quiet) {
+                start += BLOCK;
+            }
+        }
     }
     Run {
         start,
@@ -401,10 +414,44 @@ mod avx2 {
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
-        super::run_blocks(haystack, start, clean_from, |block| {
-            // SAFETY: only reached from `blocks`, whose caller guarantees AVX2.
-            unsafe { masks(block) }
-        })
+        super::run_blocks(
+            haystack,
+            start,
+            clean_from,
+            |block| {
+                // SAFETY: only reached from `blocks`, whose caller
+                // guarantees AVX2.
+                unsafe { masks(block) }
+            },
+            |block| {
+                // SAFETY: as above.
+                unsafe { quiet(block) }
+            },
+        )
+    }
+
+    /// Whether the block has neither a CR or LF nor a non-ASCII byte.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn quiet(block: &[u8; BLOCK]) -> bool {
+        // SAFETY: the caller guarantees AVX2. Each load reads 32 bytes at
+        // offset 0 or 32 of a borrowed 64-byte array, and the unaligned
+        // load has no alignment requirement.
+        unsafe {
+            let a = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
+            let b = _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>());
+            let (lf, cr) = (_mm256_set1_epi8(b'\n' as i8), _mm256_set1_epi8(b'\r' as i8));
+            let ends = _mm256_or_si256(
+                _mm256_or_si256(_mm256_cmpeq_epi8(a, lf), _mm256_cmpeq_epi8(a, cr)),
+                _mm256_or_si256(_mm256_cmpeq_epi8(b, lf), _mm256_cmpeq_epi8(b, cr)),
+            );
+            // The sign bit of each byte: set for a line end's compare
+            // result, and for a non-ASCII byte.
+            _mm256_movemask_epi8(_mm256_or_si256(ends, _mm256_or_si256(a, b))) == 0
+        }
     }
 
     /// # Safety
@@ -469,6 +516,23 @@ mod sse2 {
         }
         (ends, high)
     }
+
+    /// Whether the block has neither a CR or LF nor a non-ASCII byte.
+    #[inline]
+    pub(super) fn quiet(block: &[u8; BLOCK]) -> bool {
+        let mut any = 0;
+        for lane in block.chunks_exact(16) {
+            // SAFETY: as in `masks`: SSE2 is baseline on x86-64, and `lane`
+            // is exactly 16 readable bytes.
+            any |= unsafe {
+                let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+                let lf = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8));
+                let cr = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\r' as i8));
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(lf, cr), bytes))
+            };
+        }
+        any == 0
+    }
 }
 
 #[cfg(test)]
@@ -511,6 +575,14 @@ mod tests {
             whole[..32].copy_from_slice(&block);
             whole[32..].copy_from_slice(&other);
             prop_assert_eq!(masks(&whole), portable_masks(&whole));
+            let quiet = portable_masks(&whole) == (0, 0);
+            #[cfg(target_arch = "x86_64")]
+            prop_assert_eq!(sse2::quiet(&whole), quiet);
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 was just detected.
+                prop_assert_eq!(unsafe { avx2::quiet(&whole) }, quiet);
+            }
             #[cfg(target_arch = "x86_64")]
             prop_assert_eq!(sse2::masks(&whole), portable_masks(&whole));
             #[cfg(all(target_arch = "x86_64", feature = "std"))]
@@ -579,6 +651,31 @@ mod tests {
             assert_eq!(masks(&block), (0, 1 << i));
         }
         assert_eq!(masks(&[0xFF; BLOCK]), (0, u64::MAX));
+    }
+
+    /// One SIMD `quiet` test per instruction set, against the masks.
+    fn quiet_everywhere(block: &[u8; BLOCK]) -> bool {
+        let quiet = portable_masks(block) == (0, 0);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(sse2::quiet(block), quiet);
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was just detected.
+            assert_eq!(unsafe { avx2::quiet(block) }, quiet);
+        }
+        quiet
+    }
+
+    #[test]
+    fn quiet_blocks_have_no_line_end_and_no_high_byte() {
+        assert!(quiet_everywhere(&[b'x'; BLOCK]));
+        for i in 0..BLOCK {
+            for byte in [b'\n', b'\r', 0x80, 0xFF, 0x8A] {
+                let mut block = [b'x'; BLOCK];
+                block[i] = byte;
+                assert!(!quiet_everywhere(&block), "{byte:#x} at {i}");
+            }
+        }
     }
 
     #[test]
