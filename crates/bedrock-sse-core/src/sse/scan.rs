@@ -306,14 +306,38 @@ fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
     }
     #[cfg(target_arch = "x86_64")]
     {
-        run_blocks(haystack, start, clean_from, sse2::masks, sse2::quiet)
+        run_blocks(
+            haystack,
+            start,
+            clean_from,
+            sse2::masks,
+            |haystack, start| skip_blocks(haystack, start, sse2::quiet),
+        )
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        run_blocks(haystack, start, clean_from, portable_masks, |block| {
-            portable_masks(block) == (0, 0)
-        })
+        run_blocks(
+            haystack,
+            start,
+            clean_from,
+            portable_masks,
+            |haystack, start| skip_blocks(haystack, start, |block| portable_masks(block) == (0, 0)),
+        )
     }
+}
+
+/// Where the run of whole quiet blocks (no line end, no high byte) from
+/// `start` ends.
+#[inline(always)]
+fn skip_blocks(haystack: &[u8], mut start: usize, quiet: impl Fn(&[u8; BLOCK]) -> bool) -> usize {
+    while haystack
+        .get(start..start + BLOCK)
+        .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        .is_some_and(&quiet)
+    {
+        start += BLOCK;
+    }
+    start
 }
 
 /// The block loop, for any mask function.
@@ -323,7 +347,7 @@ fn run_blocks(
     mut start: usize,
     mut clean_from: usize,
     masks: impl Fn(&[u8; BLOCK]) -> (u64, u64),
-    quiet: impl Fn(&[u8; BLOCK]) -> bool,
+    skip_quiet: impl Fn(&[u8], usize) -> usize,
 ) -> Run {
     let block_at = |start: usize| {
         haystack
@@ -348,9 +372,7 @@ fn run_blocks(
             // Inside a long ASCII line (a big `data` value): skip the
             // blocks that have neither a line end nor a high byte with one
             // test each, instead of building two masks for each.
-            while block_at(start).is_some_and(&quiet) {
-                start += BLOCK;
-            }
+            start = skip_quiet(haystack, start);
         }
     }
     Run {
@@ -423,20 +445,61 @@ mod avx2 {
                 // guarantees AVX2.
                 unsafe { masks(block) }
             },
-            |block| {
-                // SAFETY: as above.
-                unsafe { quiet(block) }
+            |haystack, mut start| {
+                // One block first: a line of a few blocks (W1's data)
+                // should pay for one test only.
+                match haystack
+                    .get(start..start + BLOCK)
+                    .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+                {
+                    // SAFETY: as above.
+                    Some(block) if unsafe { quiet(block) } => start += BLOCK,
+                    _ => return start,
+                }
+                // Then two blocks to a test while there are two: one
+                // movemask for 128 bytes.
+                while let Some(pair) = haystack
+                    .get(start..start + 2 * BLOCK)
+                    .and_then(|b| <&[u8; 2 * BLOCK]>::try_from(b).ok())
+                {
+                    // SAFETY: as above.
+                    if !unsafe { quiet_pair(pair) } {
+                        break;
+                    }
+                    start += 2 * BLOCK;
+                }
+                super::skip_blocks(haystack, start, |block| {
+                    // SAFETY: as above.
+                    unsafe { quiet(block) }
+                })
             },
         )
     }
 
-    /// Whether the block has neither a CR or LF nor a non-ASCII byte.
+    /// Whether 128 bytes have neither a CR or LF nor a non-ASCII byte.
     ///
     /// # Safety
     ///
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn quiet(block: &[u8; BLOCK]) -> bool {
+    unsafe fn quiet_pair(pair: &[u8; 2 * BLOCK]) -> bool {
+        let (first, second) = pair.split_at(BLOCK);
+        let (Ok(first), Ok(second)) = (first.try_into(), second.try_into()) else {
+            return false;
+        };
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { _mm256_movemask_epi8(_mm256_or_si256(noisy(first), noisy(second))) == 0 }
+    }
+
+    /// The OR of a block's line-end compares and its bytes: its sign bits
+    /// are all clear when the block is quiet.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn noisy(block: &[u8; BLOCK]) -> __m256i {
         // SAFETY: the caller guarantees AVX2. Each load reads 32 bytes at
         // offset 0 or 32 of a borrowed 64-byte array, and the unaligned
         // load has no alignment requirement.
@@ -448,10 +511,19 @@ mod avx2 {
                 _mm256_or_si256(_mm256_cmpeq_epi8(a, lf), _mm256_cmpeq_epi8(a, cr)),
                 _mm256_or_si256(_mm256_cmpeq_epi8(b, lf), _mm256_cmpeq_epi8(b, cr)),
             );
-            // The sign bit of each byte: set for a line end's compare
-            // result, and for a non-ASCII byte.
-            _mm256_movemask_epi8(_mm256_or_si256(ends, _mm256_or_si256(a, b))) == 0
+            _mm256_or_si256(ends, _mm256_or_si256(a, b))
         }
+    }
+
+    /// Whether the block has neither a CR or LF nor a non-ASCII byte.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn quiet(block: &[u8; BLOCK]) -> bool {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { _mm256_movemask_epi8(noisy(block)) == 0 }
     }
 
     /// # Safety
@@ -538,6 +610,7 @@ mod sse2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -664,6 +737,26 @@ mod tests {
             assert_eq!(unsafe { avx2::quiet(block) }, quiet);
         }
         quiet
+    }
+
+    #[test]
+    fn long_quiet_runs_stop_at_every_line_end_and_high_byte() {
+        // Past the first block, quiet blocks are skipped one or two at a
+        // time: a line end or a high byte anywhere must still be seen.
+        for at in 0..600 {
+            let mut bytes = vec![b'a'; 600];
+            bytes[at] = b'\n';
+            let mut lines = LineEnds::default();
+            assert_eq!(lines.next(&bytes, 0), Some(at), "LF at {at}");
+            assert!(lines.ascii(&bytes, 0..at).is_some(), "LF at {at}");
+
+            let mut bytes = vec![b'a'; 600];
+            bytes[at] = 0xC3;
+            bytes.push(b'\n');
+            let mut lines = LineEnds::default();
+            assert_eq!(lines.next(&bytes, 0), Some(600), "high byte at {at}");
+            assert!(lines.ascii(&bytes, 0..600).is_none(), "high byte at {at}");
+        }
     }
 
     #[test]
