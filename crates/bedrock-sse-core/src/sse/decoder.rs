@@ -242,7 +242,17 @@ impl Decoder {
                 }
                 let mut chunk = Borrowed::default();
                 self.block.settle(&mut chunk);
-                if let Some(error) = self.partial_line(input, proof, &mut chunk) {
+                let prefix = match self.held {
+                    Held::Line => Some(0),
+                    Held::DataValue { prefix } => Some(usize::from(prefix)),
+                    _ => None,
+                };
+                if prefix.is_some_and(|prefix| {
+                    prefix + self.line.len() + input.len() <= self.limits.max_line
+                }) {
+                    // More of a line already held (most tiny chunks).
+                    self.line.push(input, proof);
+                } else if let Some(error) = self.partial_line(input, proof, &mut chunk) {
                     on_item(Err(error));
                 }
                 return;

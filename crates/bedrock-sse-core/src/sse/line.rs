@@ -326,8 +326,20 @@ impl Block {
 
     /// Copies what the block borrows into its own buffers, before the
     /// memory it borrows from goes away.
-    #[inline]
+    #[inline(always)]
     pub(super) fn keep(&mut self, chunk: &mut Borrowed<'_>) {
+        // Checked inline: at most chunk ends nothing is borrowed.
+        if chunk.data.is_some()
+            || chunk.event_type.is_some()
+            || chunk.id.is_some()
+            || chunk.last_id.is_some()
+        {
+            self.copy_borrowed(chunk);
+        }
+    }
+
+    #[cold]
+    fn copy_borrowed(&mut self, chunk: &mut Borrowed<'_>) {
         if let Some(data) = chunk.data.take() {
             self.data.push_str(data);
         }
