@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Run it with `none` as the decoder to count the workload generation
-//! alone, and subtract.
+//! alone, and subtract; `typed` adds `JobEvent::from_sse` on every event.
 
 use std::hint::black_box;
 
@@ -22,6 +22,24 @@ fn ours(workload: &Workload) -> Tally {
         decoder.decode_each(chunk, |item| {
             if let Ok(Item::Event(event)) = item {
                 tally.add(black_box(event.data).len());
+            }
+        });
+    }
+    tally
+}
+
+/// The decoder, then each event typed as a job event.
+fn typed(workload: &Workload) -> Tally {
+    use bedrock_sse_core::job::{JobEvent, Parsed};
+    let mut decoder = Decoder::new();
+    let mut tally = Tally::default();
+    for chunk in workload.chunks() {
+        decoder.decode_each(chunk, |item| {
+            if let Ok(Item::Event(event)) = item {
+                if let Ok(Parsed::Event(typed)) = JobEvent::from_sse(&event) {
+                    black_box(&typed);
+                    tally.add(event.data.len());
+                }
             }
         });
     }
@@ -43,7 +61,7 @@ fn floor(workload: &Workload) -> Tally {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(name), Some(decoder)) = (args.next(), args.next()) else {
-        eprintln!("usage: instructions W1|W2|W3|W4|W5 ours|floor|none");
+        eprintln!("usage: instructions W1|W2|W3|W4|W5 ours|typed|floor|none");
         std::process::exit(2);
     };
     // Smaller than the benches' workloads: callgrind runs ~50x slower.
@@ -68,6 +86,7 @@ fn main() {
     };
     let tally = match decoder.as_str() {
         "ours" => ours(&workload),
+        "typed" => typed(&workload),
         "floor" => floor(&workload),
         _ => Tally::default(),
     };

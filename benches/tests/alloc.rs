@@ -163,6 +163,68 @@ fn typed_decoding_allocates_nothing_per_event_in_steady_state() {
     assert_eq!(count, 0, "typed decoding allocated");
 }
 
+/// A job's terminal events as the API sends them: `completed` with nested
+/// `results`, `failed` with an `error` object, `status` with an escape-free
+/// terminal status; each is typed without allocating, `results` borrowed
+/// as raw JSON.
+#[test]
+fn typed_decoding_of_results_and_errors_allocates_nothing() {
+    use bedrock_sse_core::job::{JobEvent, Parsed};
+    let mut body = String::new();
+    for i in 0..2_000 {
+        body.push_str(&format!(
+            "id: {i}\nevent: completed\ndata: {{\"job_id\":\"job_01JABCD123\",\"status\":\"Completed\",\"results\":{{\"overlay_id\":\"ovl_{i}\",\"sheets\":[1,2,3],\"score\":0.93,\"meta\":{{\"pages\":12,\"ok\":true,\"note\":null}}}},\"timestamp\":\"2024-01-15T10:00:00Z\"}}\n\n\
+             id: {i}f\nevent: failed\ndata: {{\"job_id\":\"job_01JABCD123\",\"status\":\"failed\",\"error\":{{\"code\":\"PROCESSING_ERROR\",\"message\":\"Unable to process sheet 3\"}}}}\n\n"
+        ));
+    }
+    let chunks: Vec<&[u8]> = body.as_bytes().chunks(8 * 1024).collect();
+    let mut decoder = Decoder::new();
+    let (mut results, mut errors, mut count) = (0, 0, 0);
+    for stretch in ["warm", "steady"] {
+        let before = allocations();
+        for chunk in &chunks {
+            decoder.decode_each(chunk, |item| {
+                if let Ok(Item::Event(event)) = item {
+                    let Ok(Parsed::Event(job_event)) = JobEvent::from_sse(&event) else {
+                        panic!("untyped: {event:?}");
+                    };
+                    let data = job_event.data().expect("typed data");
+                    if let Some(raw) = &data.results {
+                        assert!(raw.get().starts_with("{\"overlay_id\""));
+                        results += 1;
+                    }
+                    if data.error.as_ref().is_some_and(|e| e.code.is_some()) {
+                        errors += 1;
+                    }
+                }
+            });
+        }
+        if stretch == "steady" {
+            count = allocations() - before;
+        }
+    }
+    println!(
+        "typed (results and errors), 8 KiB chunks: {count} allocations for {} events",
+        (results + errors) / 2
+    );
+    assert_eq!((results, errors), (4_000, 4_000));
+    assert_eq!(count, 0, "typed decoding of results and errors allocated");
+}
+
+#[test]
+fn size_of_a_typed_event() {
+    use bedrock_sse_core::job::{JobData, JobEvent, Parsed};
+    let sizes = (
+        std::mem::size_of::<JobEvent<'_>>(),
+        std::mem::size_of::<JobData<'_>>(),
+        std::mem::size_of::<Parsed<'_>>(),
+    );
+    println!(
+        "size_of::<JobEvent>() = {} B (JobData {} B, Parsed {} B)",
+        sizes.0, sizes.1, sizes.2
+    );
+}
+
 #[test]
 fn resident_memory_per_idle_stream() {
     let size = std::mem::size_of::<Decoder>();

@@ -1,5 +1,5 @@
 //! Typed decoding allocates nothing per event in steady state (issue 5's
-//! goal) for events without `results`, unknown fields or escapes; and the
+//! goal) for events without unknown fields or escapes; and the
 //! Watch's idle footprint stays small.
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -29,6 +29,11 @@ impl<'a> RawJson<'a> {
         Ok(RawJson(Cow::Borrowed(raw.get())))
     }
 
+    /// Wraps text already checked to be one JSON value.
+    pub(crate) fn borrowed(text: &'a str) -> Self {
+        RawJson(Cow::Borrowed(text))
+    }
+
     /// The JSON text, exactly as the server sent it.
     pub fn get(&self) -> &str {
         &self.0

@@ -1,14 +1,14 @@
-//! The event-stream decoder: bytes in, [`Item`]s out.
+//! The event-stream decoder: bytes in, [`Item`]s out. This file cuts the
+//! input into lines (across chunks); what each line means is in
+//! [`super::line`].
 
-use alloc::borrow::Cow;
-use alloc::string::String;
-use alloc::vec::Vec;
 use core::mem;
 
-use super::error::{DecodeError, Limit};
-use super::event::{Event, Item};
+use super::error::DecodeError;
+use super::event::Item;
 use super::limits::Limits;
-use super::scan::{Ascii, BLOCK, LineEnds};
+use super::line::{Block, Borrowed, Step};
+use super::scan::{Ascii, BLOCK, HeldLine, LineEnds, inspect_small};
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
@@ -56,37 +56,15 @@ const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 pub struct Decoder {
     limits: Limits,
     /// A line begun in an earlier chunk, not yet ended.
-    line: Vec<u8>,
-    /// What to do with the rest of the current line.
-    line_mode: LineMode,
+    line: HeldLine,
+    /// What the bytes of that line are for.
+    held: Held,
     /// The previous chunk ended with a CR: a LF opening this one is its pair.
     skip_lf: bool,
     /// How many bytes of a leading BOM have been seen; `None` once decided.
     bom_seen: Option<u8>,
-    /// The data buffer, when it is not borrowed from the current chunk.
-    data: String,
-    /// Whether the block has had a `data` field (the WHATWG data buffer is
-    /// then non-empty, even if every value was empty).
-    has_data: bool,
-    /// The event-type buffer, when it is not borrowed from the current chunk.
-    event_type: String,
-    /// The last-event-ID buffer, set by `id` fields: meaningful only while
-    /// `id_pending`, otherwise it equals `last_id` by definition (and holds
-    /// a stale allocation we keep for reuse).
-    id_buffer: String,
-    /// An `id` field set `id_buffer` since the last blank line.
-    id_pending: bool,
-    /// The id committed at the last blank line: the stream's last-event-ID.
-    last_id: String,
-    /// The latest valid `retry` value, in milliseconds.
-    retry: Option<u64>,
-    /// A field line has been seen since the last blank line.
-    in_block: bool,
-    /// The current block broke a limit: it dispatches nothing.
-    dropping: bool,
-    /// The previous call dispatched an event that borrowed our buffers;
-    /// clear them before touching anything.
-    dispatched: bool,
+    /// The event being built, and what outlives it (last-event-ID, retry).
+    block: Block,
     #[cfg(test)]
     scanned: usize,
 }
@@ -95,40 +73,31 @@ impl Default for Decoder {
     fn default() -> Self {
         Decoder {
             limits: Limits::default(),
-            line: Vec::new(),
-            line_mode: LineMode::Normal,
+            line: HeldLine::default(),
+            held: Held::None,
             skip_lf: false,
             bom_seen: Some(0),
-            data: String::new(),
-            has_data: false,
-            event_type: String::new(),
-            id_buffer: String::new(),
-            id_pending: false,
-            last_id: String::new(),
-            retry: None,
-            in_block: false,
-            dropping: false,
-            dispatched: false,
+            block: Block::default(),
             #[cfg(test)]
             scanned: 0,
         }
     }
 }
 
-/// How the bytes of the current line are treated until its end.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum LineMode {
-    /// Buffered in `line` (or borrowed, if the line lies inside a chunk).
-    #[default]
-    Normal,
+/// The line in progress across chunks, if any, and how its bytes are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// None: the next byte starts a line.
+    None,
+    /// The line so far is in `line`.
+    Line,
     /// A comment: skipped unbuffered.
     Comment,
     /// Too long: skipped unbuffered; the line is ignored.
     Overlong,
-    /// The first `data` line of a block, crossing chunks: `line` holds its
-    /// value only (the `prefix` bytes `data:` or `data: ` were dropped), so
-    /// that at its end the buffer can become the data buffer by a swap
-    /// instead of being copied into it.
+    /// The first `data` line of a block: `line` holds its value only (the
+    /// `prefix` bytes `data:` or `data: ` were dropped), so that at its end
+    /// the buffer can become the data buffer by a swap instead of a copy.
     DataValue {
         /// Bytes of the line before the value, counted against `max_line`.
         prefix: u8,
@@ -147,21 +116,29 @@ pub struct Decoded<'a> {
     pub item: Option<Result<Item<'a>, DecodeError>>,
 }
 
-/// Fields of the current block that borrow from the chunk being decoded.
-/// They never outlive one [`Decoder::decode`] call: before returning in the
-/// middle of a block they are copied into the decoder's own buffers.
-#[derive(Default)]
-struct Borrowed<'a> {
-    data: Option<&'a str>,
-    event_type: Option<&'a str>,
+/// Where decoding stands in one chunk, kept from one item to the next.
+struct Cursor<'a> {
+    /// Where the next line starts.
+    pos: usize,
+    /// The line ends found so far, so each byte is scanned once per chunk.
+    lines: LineEnds,
+    /// What the block borrows from the chunk.
+    chunk: Borrowed<'a>,
+    /// Whether the cursor lives for the whole chunk ([`Decoder::decode_each`])
+    /// or one item ([`Decoder::decode`]), which must copy the borrowed
+    /// last-event-ID before it returns.
+    whole_chunk: bool,
 }
 
-/// What processing one line asks the caller to do.
-enum Step {
-    Continue,
-    Dispatch,
-    Retry(u64),
-    Error(DecodeError),
+impl Cursor<'_> {
+    fn new(whole_chunk: bool) -> Self {
+        Cursor {
+            pos: 0,
+            lines: LineEnds::default(),
+            chunk: Borrowed::default(),
+            whole_chunk,
+        }
+    }
 }
 
 impl Decoder {
@@ -188,27 +165,26 @@ impl Decoder {
     /// block dispatched an event). Send it as `Last-Event-ID` on reconnect.
     /// Empty if no id was ever set, or the server reset it with an empty `id`.
     pub fn last_event_id(&self) -> &str {
-        &self.last_id
+        &self.block.last_id
     }
 
     /// Sets the last-event-ID, e.g. to resume a stream saved elsewhere.
     /// It is what events report until the stream sets another.
     pub fn set_last_event_id(&mut self, id: &str) {
-        self.last_id.clear();
-        self.last_id.push_str(id);
-        self.id_pending = false;
+        self.block.set_last_id(id);
     }
 
     /// The latest valid `retry` value the stream sent, in milliseconds.
     pub fn retry(&self) -> Option<u64> {
-        self.retry
+        self.block.retry
     }
 
     /// Whether the stream is inside an event: a field line or part of a line
     /// has arrived since the last blank line. If the body ends now, that
     /// partial event is lost.
     pub fn in_event(&self) -> bool {
-        self.in_block || !self.line.is_empty() || self.line_mode != LineMode::Normal
+        // A BOM prefix not yet decided may be the start of a line.
+        self.block.in_block || self.held != Held::None || matches!(self.bom_seen, Some(1..))
     }
 
     /// Ends the current body. The unterminated event, if any, is discarded
@@ -217,28 +193,12 @@ impl Decoder {
     /// connection's body (which may begin with its own BOM).
     pub fn finish(&mut self) -> bool {
         let discarded = self.in_event();
-        let limits = self.limits;
-        let last_id = mem::take(&mut self.last_id);
-        let retry = self.retry;
         // Keep the allocations: a reconnecting stream will need them again.
-        let mut line = mem::take(&mut self.line);
-        let mut data = mem::take(&mut self.data);
-        let mut event_type = mem::take(&mut self.event_type);
-        line.clear();
-        data.clear();
-        event_type.clear();
-        let mut id_buffer = mem::take(&mut self.id_buffer);
-        id_buffer.clear();
-        *self = Decoder {
-            limits,
-            line,
-            data,
-            event_type,
-            id_buffer,
-            last_id,
-            retry,
-            ..Decoder::default()
-        };
+        self.line.clear();
+        self.held = Held::None;
+        self.skip_lf = false;
+        self.bom_seen = Some(0);
+        self.block.end_body();
         discarded
     }
 
@@ -252,515 +212,249 @@ impl Decoder {
     /// After a [`DecodeError`] the decoder stays usable: it drops the event
     /// that broke the limit and resumes at the next blank line.
     pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> Decoded<'a> {
-        self.decode_from(input, 0, &mut LineEnds::default())
-    }
-
-    /// [`decode`](Self::decode) of `input[start..]`, with `consumed`
-    /// counted from the start of `input`. `lines` must have been used only
-    /// on this `input`: it carries the line ends already found in it from
-    /// one item to the next, so each byte is scanned once per chunk.
-    fn decode_from<'a>(
-        &'a mut self,
-        input: &'a [u8],
-        start: usize,
-        lines: &mut LineEnds,
-    ) -> Decoded<'a> {
-        if self.dispatched {
-            self.dispatched = false;
-            self.data.clear();
-            self.has_data = false;
-            self.event_type.clear();
-        }
-        let mut pos = start;
-        if let Some(seen) = self.bom_seen {
-            match self.skip_bom(seen, &input[start..]) {
-                Some(n) => pos = start + n,
-                None => {
-                    return Decoded {
-                        consumed: input.len(),
-                        item: None,
-                    };
-                }
-            }
-        }
-        if self.skip_lf && pos < input.len() {
-            self.skip_lf = false;
-            if input[pos] == b'\n' {
-                pos += 1;
-            }
-        }
-
-        let mut borrowed = Borrowed::default();
-        while pos < input.len() {
-            let rest = &input[pos..];
-            let Some(end) = lines.next(input, pos).map(|at| at - pos) else {
-                #[cfg(test)]
-                {
-                    self.scanned += rest.len();
-                }
-                let error = self.partial_line(rest);
-                self.keep_borrowed(borrowed);
-                return Decoded {
-                    consumed: input.len(),
-                    item: error.map(Err),
-                };
-            };
-            #[cfg(test)]
-            {
-                self.scanned += end + 1;
-            }
-            let line = &rest[..end];
-            let pos_of_line = pos;
-            let mut next = pos + end + 1;
-            if rest[end] == b'\r' {
-                match input.get(next) {
-                    Some(b'\n') => next += 1,
-                    Some(_) => {}
-                    None => self.skip_lf = true,
-                }
-            }
-            pos = next;
-
-            let step = match self.line_mode {
-                LineMode::Normal if self.line.is_empty() => {
-                    let ascii = lines.ascii(input, pos_of_line..pos_of_line + end);
-                    self.line(line, ascii, &mut borrowed)
-                }
-                LineMode::Normal => {
-                    let mut whole = mem::take(&mut self.line);
-                    let step = if whole.len() + line.len() > self.limits.max_line {
-                        self.overlong()
-                    } else {
-                        whole.extend_from_slice(line);
-                        self.owned_line(&whole)
-                    };
-                    whole.clear();
-                    self.line = whole;
-                    step
-                }
-                LineMode::DataValue { prefix } => {
-                    let mut value = mem::take(&mut self.line);
-                    let step =
-                        if usize::from(prefix) + value.len() + line.len() > self.limits.max_line {
-                            self.overlong()
-                        } else {
-                            value.extend_from_slice(line);
-                            self.in_block = true;
-                            self.data_value(&mut value)
-                        };
-                    // Whichever buffer `value` now is becomes the line buffer.
-                    value.clear();
-                    self.line = value;
-                    step
-                }
-                LineMode::Comment => Step::Continue,
-                LineMode::Overlong => Step::Continue,
-            };
-            self.line_mode = LineMode::Normal;
-
-            match step {
-                Step::Continue => {}
-                Step::Dispatch => {
-                    self.dispatched = true;
-                    let this: &'a Decoder = self;
-                    let event = Event {
-                        // An empty `event:` in this chunk also means `message`.
-                        event_type: match borrowed.event_type {
-                            Some("") => "message",
-                            Some(event_type) => event_type,
-                            None if this.event_type.is_empty() => "message",
-                            None => &this.event_type,
-                        },
-                        data: borrowed.data.unwrap_or(&this.data),
-                        id: &this.last_id,
-                    };
-                    return Decoded {
-                        consumed: pos,
-                        item: Some(Ok(Item::Event(event))),
-                    };
-                }
-                Step::Retry(ms) => {
-                    self.keep_borrowed(borrowed);
-                    return Decoded {
-                        consumed: pos,
-                        item: Some(Ok(Item::Retry(ms))),
-                    };
-                }
-                Step::Error(error) => {
-                    // The block is dropped: what it borrowed is not kept.
-                    return Decoded {
-                        consumed: pos,
-                        item: Some(Err(error)),
-                    };
-                }
-            }
-        }
-        self.keep_borrowed(borrowed);
+        let mut at = Cursor::new(false);
+        let item = self.next_item(input, &mut at);
         Decoded {
-            consumed: input.len(),
-            item: None,
+            consumed: at.pos,
+            item,
         }
     }
 
     /// Decodes a whole chunk, calling `on_item` for every item in order.
     ///
     /// A convenience over [`decode`](Self::decode) for callers that can
-    /// handle items in a callback.
+    /// handle items in a callback. It is also the fast path: it keeps the
+    /// line ends found, and what the block borrows, across the items of
+    /// the chunk.
     pub fn decode_each<F>(&mut self, input: &[u8], mut on_item: F)
     where
         F: FnMut(Result<Item<'_>, DecodeError>),
     {
         // A tiny chunk inside a line (a slow producer, a proxy that splits
-        // reads): no line ends, nothing pending from the last call, so all
-        // `decode_from` would do is `partial_line`. Skip its set-up.
-        if input.len() < BLOCK
-            && !self.dispatched
-            && !self.skip_lf
-            && self.bom_seen.is_none()
-            && !input.iter().any(|&byte| byte == b'\n' || byte == b'\r')
-        {
+        // reads): nothing pending from the last call and no line end, so
+        // all there is to do is hold it. Skip the cursor's set-up.
+        if input.len() < BLOCK && self.bom_seen.is_none() && !self.skip_lf {
+            let (line_end, proof) = inspect_small(input);
+            if !line_end {
+                #[cfg(test)]
+                {
+                    self.scanned += input.len();
+                }
+                let mut chunk = Borrowed::default();
+                self.block.settle(&mut chunk);
+                let prefix = match self.held {
+                    Held::Line => Some(0),
+                    Held::DataValue { prefix } => Some(usize::from(prefix)),
+                    _ => None,
+                };
+                if prefix.is_some_and(|prefix| {
+                    prefix + self.line.len() + input.len() <= self.limits.max_line
+                }) {
+                    // More of a line already held (most tiny chunks).
+                    self.line.push(input, proof);
+                } else if let Some(error) = self.partial_line(input, proof, &mut chunk) {
+                    on_item(Err(error));
+                }
+                return;
+            }
+        }
+        let mut at = Cursor::new(true);
+        while let Some(item) = self.next_item(input, &mut at) {
+            on_item(item);
+        }
+    }
+
+    /// Decodes `input[at.pos..]` until one item is produced (returned, with
+    /// `at.pos` just past the line that produced it) or the input runs out
+    /// (`None`, with `at.pos == input.len()` and everything the block
+    /// borrowed from `input` copied).
+    fn next_item<'s, 'a: 's>(
+        &'s mut self,
+        input: &'a [u8],
+        at: &mut Cursor<'a>,
+    ) -> Option<Result<Item<'s>, DecodeError>> {
+        self.block.settle(&mut at.chunk);
+        if at.pos == 0 {
+            self.chunk_start(input, at);
+        }
+        while at.pos < input.len() {
+            let start = at.pos;
+            let Some(end) = at.lines.next(input, start) else {
+                #[cfg(test)]
+                {
+                    self.scanned += input.len() - start;
+                }
+                at.pos = input.len();
+                let proof = at.lines.ascii(input, start..input.len());
+                let error = self.partial_line(&input[start..], proof, &mut at.chunk);
+                self.block.keep(&mut at.chunk);
+                return error.map(Err);
+            };
             #[cfg(test)]
             {
-                self.scanned += input.len();
+                self.scanned += end + 1 - start;
             }
-            if let Some(error) = self.partial_line(input) {
-                on_item(Err(error));
+            at.pos = end + 1;
+            if input[end] == b'\r' {
+                match input.get(end + 1) {
+                    Some(b'\n') => at.pos += 1,
+                    Some(_) => {}
+                    None => self.skip_lf = true,
+                }
             }
-            return;
+            let line = &input[start..end];
+            let proof = at.lines.ascii(input, start..end);
+            let step = if self.held == Held::None {
+                self.block.line(line, proof, &mut at.chunk, &self.limits)
+            } else {
+                self.end_held_line(line, proof)
+            };
+            match step {
+                Step::Continue => {}
+                Step::Dispatch => {
+                    if !at.whole_chunk {
+                        self.block.keep_ids(&mut at.chunk);
+                    }
+                    return Some(Ok(Item::Event(self.block.event_of(&at.chunk))));
+                }
+                Step::Retry(ms) => {
+                    if !at.whole_chunk {
+                        self.block.keep(&mut at.chunk);
+                    }
+                    return Some(Ok(Item::Retry(ms)));
+                }
+                Step::Error(error) => {
+                    if !at.whole_chunk {
+                        self.block.keep(&mut at.chunk);
+                    }
+                    return Some(Err(error));
+                }
+            }
         }
-        let mut lines = LineEnds::default();
-        let mut pos = 0;
-        while pos < input.len() {
-            let step = self.decode_from(input, pos, &mut lines);
-            pos = step.consumed;
-            match step.item {
-                Some(item) => on_item(item),
-                None => break,
+        self.block.keep(&mut at.chunk);
+        None
+    }
+
+    /// What a chunk's first bytes may owe to the previous chunk: the rest
+    /// of a BOM, or the LF of a CRLF whose CR ended it.
+    #[inline]
+    fn chunk_start(&mut self, input: &[u8], at: &mut Cursor<'_>) {
+        if let Some(seen) = self.bom_seen {
+            at.pos = self.skip_bom(seen, input);
+        }
+        if self.skip_lf && at.pos < input.len() {
+            self.skip_lf = false;
+            if input[at.pos] == b'\n' {
+                at.pos += 1;
             }
         }
     }
 
     /// Matches the start of the body against the BOM. Returns where content
-    /// starts in `input`, or `None` if all of `input` was a BOM prefix.
-    fn skip_bom(&mut self, seen: u8, input: &[u8]) -> Option<usize> {
+    /// starts in `input` (all of it, if it was all a BOM prefix).
+    #[cold]
+    fn skip_bom(&mut self, seen: u8, input: &[u8]) -> usize {
         let mut seen = usize::from(seen);
         let mut pos = 0;
         while seen < BOM.len() {
             let Some(&byte) = input.get(pos) else {
                 // Hold the prefix as the start of a line, in case it is not
                 // a BOM after all.
-                self.line.extend_from_slice(input);
                 self.bom_seen = Some(seen as u8);
-                return None;
+                return input.len();
             };
             if byte != BOM[seen] {
                 // Not a BOM: the prefix matched so far, in this chunk or
                 // earlier ones, is content: the start of the first line.
                 self.line.clear();
-                self.line.extend_from_slice(&BOM[..seen]);
+                if seen > 0 {
+                    self.line.push(&BOM[..seen], None);
+                    self.held = Held::Line;
+                }
                 self.bom_seen = None;
-                return Some(pos);
+                return pos;
             }
             seen += 1;
             pos += 1;
         }
-        self.line.clear();
         self.bom_seen = None;
-        Some(pos)
+        pos
     }
 
-    /// Takes the unterminated tail of a chunk into the line buffer.
-    fn partial_line(&mut self, tail: &[u8]) -> Option<DecodeError> {
-        match self.line_mode {
-            LineMode::Comment | LineMode::Overlong => None,
-            LineMode::Normal if self.line.is_empty() && tail.first() == Some(&b':') => {
-                self.line_mode = LineMode::Comment;
-                None
-            }
-            LineMode::Normal | LineMode::DataValue { .. } => {
-                let prefix = match self.line_mode {
-                    LineMode::DataValue { prefix } => usize::from(prefix),
-                    _ => 0,
-                };
-                if prefix + self.line.len() + tail.len() > self.limits.max_line {
-                    self.line.clear();
-                    self.line_mode = LineMode::Overlong;
-                    match self.overlong() {
-                        Step::Error(error) => Some(error),
-                        _ => None,
-                    }
-                } else if self.line_mode == LineMode::Normal
-                    && self.line.is_empty()
-                    && !self.dropping
-                    && !self.has_data
-                    && tail.len() > b"data:".len()
-                    && tail.starts_with(b"data:")
-                {
-                    // The byte after the colon is here, so we know whether
-                    // the value starts after a space.
-                    let prefix = b"data:".len() + usize::from(tail[5] == b' ');
-                    self.line_mode = LineMode::DataValue {
-                        prefix: prefix as u8,
-                    };
-                    self.line.extend_from_slice(&tail[prefix..]);
-                    None
-                } else {
-                    self.line.extend_from_slice(tail);
-                    None
-                }
-            }
-        }
-    }
-
-    /// A line too long to keep: it is ignored, and its block dropped.
-    fn overlong(&mut self) -> Step {
-        self.in_block = true;
-        self.drop_block(Limit::Line, self.limits.max_line)
-    }
-
-    fn drop_block(&mut self, which: Limit, limit: usize) -> Step {
-        self.dropping = true;
-        self.data.clear();
-        self.has_data = false;
-        self.event_type.clear();
-        Step::Error(DecodeError::LimitExceeded { which, limit })
-    }
-
-    /// Copies what the block borrows from the current chunk into the
-    /// decoder's buffers, before the chunk goes away.
-    fn keep_borrowed(&mut self, borrowed: Borrowed<'_>) {
-        if let Some(data) = borrowed.data {
-            self.data.push_str(data);
-        }
-        if let Some(event_type) = borrowed.event_type {
-            self.event_type.clear();
-            self.event_type.push_str(event_type);
-        }
-    }
-
-    /// Processes a line that lies inside the current chunk, borrowing from it
-    /// where it can.
-    /// `ascii` is the scan's proof that the line is ASCII, when it is.
-    fn line<'a>(
-        &mut self,
-        line: &'a [u8],
-        ascii: Option<Ascii<'a>>,
-        borrowed: &mut Borrowed<'a>,
-    ) -> Step {
-        if line.len() > self.limits.max_line && line.first() != Some(&b':') {
-            return self.overlong();
-        }
-        let Some((name, value)) = self.field(line) else {
-            let step = self.blank_or_comment(line);
-            if line.is_empty() && matches!(step, Step::Continue) {
-                // A blank line that dispatched nothing cleared the block,
-                // including what it borrowed (an `event` type).
-                *borrowed = Borrowed::default();
-            }
-            return step;
+    /// Ends the line held across chunks with `piece`, the bytes of this
+    /// chunk before the line end (`proof`: their ASCII proof).
+    fn end_held_line<'a>(&mut self, piece: &'a [u8], proof: Option<Ascii<'a>>) -> Step {
+        let held = mem::replace(&mut self.held, Held::None);
+        let prefix = match held {
+            Held::None | Held::Comment | Held::Overlong => return Step::Continue,
+            Held::Line => 0,
+            Held::DataValue { prefix } => usize::from(prefix),
         };
-        match name {
-            b"data" if !self.dropping => {
-                let value = text(ascii, value);
-                let sep = usize::from(self.has_data);
-                let held = borrowed.data.map_or(self.data.len(), str::len);
-                if held + sep + value.len() > self.limits.max_data {
-                    borrowed.data = None;
-                    return self.drop_block(Limit::Data, self.limits.max_data);
-                }
-                match (self.has_data, borrowed.data.take(), value) {
-                    (false, _, Cow::Borrowed(value)) => borrowed.data = Some(value),
-                    (_, first, value) => {
-                        if let Some(first) = first {
-                            self.data.push_str(first);
-                        }
-                        if self.has_data {
-                            self.data.push('\n');
-                        }
-                        self.data.push_str(&value);
-                    }
-                }
-                self.has_data = true;
-                Step::Continue
+        let mut chunk = Borrowed::default();
+        let step = if prefix + self.line.len() + piece.len() > self.limits.max_line {
+            self.block.overlong(&mut chunk, &self.limits)
+        } else {
+            self.line.push(piece, proof);
+            match held {
+                Held::DataValue { .. } => self.block.data_value(&mut self.line, &self.limits),
+                _ => self.block.line(
+                    self.line.bytes(),
+                    self.line.proof(),
+                    &mut chunk,
+                    &self.limits,
+                ),
             }
-            b"event" if !self.dropping => {
-                if value.len() > self.limits.max_event_type {
-                    borrowed.event_type = None;
-                    return self.drop_block(Limit::EventType, self.limits.max_event_type);
-                }
-                match text(ascii, value) {
-                    Cow::Borrowed(value) => borrowed.event_type = Some(value),
-                    Cow::Owned(value) => {
-                        borrowed.event_type = None;
-                        self.event_type = value;
-                    }
-                }
-                Step::Continue
-            }
-            _ => self.control_field(name, value, ascii),
-        }
-    }
-
-    /// Ends a [`LineMode::DataValue`] line whose whole value is `value`: if
-    /// it is the block's first data and valid UTF-8, it becomes the data
-    /// buffer by a swap (and `value` the old data buffer); else it is
-    /// appended like any owned data line.
-    fn data_value(&mut self, value: &mut Vec<u8>) -> Step {
-        if self.dropping {
-            return Step::Continue;
-        }
-        if !self.has_data && self.data.is_empty() {
-            match String::from_utf8(mem::take(value)) {
-                Ok(text) if text.len() > self.limits.max_data => {
-                    *value = text.into_bytes();
-                    return self.drop_block(Limit::Data, self.limits.max_data);
-                }
-                Ok(text) => {
-                    *value = mem::replace(&mut self.data, text).into_bytes();
-                    self.has_data = true;
-                    return Step::Continue;
-                }
-                Err(invalid) => *value = invalid.into_bytes(),
-            }
-        }
-        let text = utf8_lossy(value);
-        let sep = usize::from(self.has_data);
-        if self.data.len() + sep + text.len() > self.limits.max_data {
-            return self.drop_block(Limit::Data, self.limits.max_data);
-        }
-        if self.has_data {
-            self.data.push('\n');
-        }
-        self.data.push_str(&text);
-        self.has_data = true;
-        Step::Continue
-    }
-
-    /// Processes a line assembled in the decoder's own buffer.
-    fn owned_line(&mut self, line: &[u8]) -> Step {
-        let Some((name, value)) = self.field(line) else {
-            return self.blank_or_comment(line);
         };
-        match name {
-            b"data" if !self.dropping => {
-                let value = utf8_lossy(value);
-                let sep = usize::from(self.has_data);
-                if self.data.len() + sep + value.len() > self.limits.max_data {
-                    return self.drop_block(Limit::Data, self.limits.max_data);
-                }
-                if self.has_data {
-                    self.data.push('\n');
-                }
-                self.data.push_str(&value);
-                self.has_data = true;
-                Step::Continue
-            }
-            b"event" if !self.dropping => {
-                if value.len() > self.limits.max_event_type {
-                    return self.drop_block(Limit::EventType, self.limits.max_event_type);
-                }
-                self.event_type.clear();
-                self.event_type.push_str(&utf8_lossy(value));
-                Step::Continue
-            }
-            _ => self.control_field(name, value, None),
-        }
+        // What the line's rules borrowed lives in `line`: copy it first.
+        self.block.keep(&mut chunk);
+        self.line.clear();
+        step
     }
 
-    /// Splits a field line into name and value; `None` for a blank line or
-    /// a comment. Marks the block as begun.
-    fn field<'l>(&mut self, line: &'l [u8]) -> Option<(&'l [u8], &'l [u8])> {
-        if line.is_empty() || line[0] == b':' {
-            return None;
-        }
-        self.in_block = true;
-        // Field names are a few bytes long: a plain loop finds the colon
-        // before `memchr` would have finished its set-up.
-        Some(match line.iter().position(|&byte| byte == b':') {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &[][..]),
-        })
-    }
-
-    fn blank_or_comment(&mut self, line: &[u8]) -> Step {
-        if !line.is_empty() {
-            return Step::Continue; // a comment
-        }
-        // Blank line: commit the id, then dispatch if there is data.
-        if self.in_block && self.id_pending {
-            // A swap, not a copy: the old id's allocation becomes the next
-            // `id_buffer`.
-            mem::swap(&mut self.last_id, &mut self.id_buffer);
-        }
-        self.id_pending = false;
-        self.in_block = false;
-        if self.dropping || !self.has_data {
-            self.dropping = false;
-            self.data.clear();
-            self.has_data = false;
-            self.event_type.clear();
-            return Step::Continue;
-        }
-        Step::Dispatch
-    }
-
-    /// `id`, `retry` and ignored fields: they mean the same wherever the line
-    /// lives, and `id`/`retry` are honoured even in a dropped block because
-    /// they describe the stream, not the event.
-    fn control_field<'a>(
+    /// Holds the unterminated tail of a chunk (`proof`: its ASCII proof).
+    fn partial_line<'a>(
         &mut self,
-        name: &[u8],
-        value: &'a [u8],
-        ascii: Option<Ascii<'a>>,
-    ) -> Step {
-        match name {
-            b"id" => {
-                if value.contains(&0) {
-                    return Step::Continue;
-                }
-                if value.len() > self.limits.max_id {
-                    return self.drop_block(Limit::Id, self.limits.max_id);
-                }
-                self.id_buffer.clear();
-                self.id_buffer.push_str(&text(ascii, value));
-                self.id_pending = true;
-                Step::Continue
+        tail: &'a [u8],
+        proof: Option<Ascii<'a>>,
+        chunk: &mut Borrowed<'_>,
+    ) -> Option<DecodeError> {
+        let prefix = match self.held {
+            _ if tail.is_empty() => return None,
+            Held::Comment | Held::Overlong => return None,
+            Held::None if tail.first() == Some(&b':') => {
+                self.held = Held::Comment;
+                return None;
             }
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                let ms = value.iter().fold(0u64, |ms, digit| {
-                    ms.saturating_mul(10)
-                        .saturating_add(u64::from(digit - b'0'))
-                });
-                self.retry = Some(ms);
-                Step::Retry(ms)
-            }
-            _ => Step::Continue,
+            Held::None | Held::Line => 0,
+            Held::DataValue { prefix } => usize::from(prefix),
+        };
+        if prefix + self.line.len() + tail.len() > self.limits.max_line {
+            self.line.clear();
+            self.held = Held::Overlong;
+            return match self.block.overlong(chunk, &self.limits) {
+                Step::Error(error) => Some(error),
+                _ => None,
+            };
         }
-    }
-}
-
-/// The value as text: borrowed unchecked when the scan proved its line
-/// ASCII, else validated by [`utf8_lossy`].
-#[inline(always)]
-fn text<'a>(ascii: Option<Ascii<'a>>, value: &'a [u8]) -> Cow<'a, str> {
-    match ascii.and_then(|ascii| ascii.str_of(value)) {
-        Some(text) => Cow::Borrowed(text),
-        None => utf8_lossy(value),
-    }
-}
-
-/// The value as text, with invalid UTF-8 replaced by U+FFFD.
-///
-/// `from_utf8` first: on valid text (nearly every stream) its ASCII fast
-/// path is several times quicker than the lossy decoder's chunk iterator.
-#[inline]
-fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
-    match core::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
+        if self.held == Held::None
+            && self.block.awaits_first_data()
+            && tail.len() > b"data:".len()
+            && tail.starts_with(b"data:")
+        {
+            // The byte after the colon is here, so we know whether the
+            // value starts after a space.
+            let prefix = b"data:".len() + usize::from(tail[5] == b' ');
+            self.held = Held::DataValue {
+                prefix: prefix as u8,
+            };
+            self.line.push(&tail[prefix..], proof);
+        } else {
+            if self.held == Held::None {
+                self.held = Held::Line;
+            }
+            self.line.push(tail, proof);
+        }
+        None
     }
 }
 
@@ -768,7 +462,9 @@ fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use alloc::format;
+    use alloc::string::String;
     use alloc::vec;
+    use alloc::vec::Vec;
 
     fn collect(decoder: &mut Decoder, chunks: &[&[u8]]) -> Vec<String> {
         let mut out = Vec::new();

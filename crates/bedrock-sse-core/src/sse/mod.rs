@@ -13,6 +13,7 @@ mod encoder;
 mod error;
 mod event;
 mod limits;
+mod line;
 mod scan;
 
 pub use decoder::{Decoded, Decoder};

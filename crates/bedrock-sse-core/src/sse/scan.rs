@@ -18,6 +18,9 @@
 //! tested to agree on the same inputs.
 #![allow(unsafe_code)]
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// The bytes one mask covers.
 pub(crate) const BLOCK: usize = 64;
 
@@ -113,16 +116,26 @@ impl LineEnds {
                 byte == b'\n' || byte == b'\r'
             })
             .map(|at| start + at);
-        if let Some(at) = found {
-            if non_ascii {
-                self.clean_from = at;
+        match found {
+            Some(at) => {
+                if non_ascii {
+                    self.clean_from = at;
+                }
+                self.inspected_to = at;
+                // Remember it as a one-bit block, so the next call past it
+                // resumes scanning after it.
+                self.block_start = at;
+                self.scanned_to = at + 1;
+                self.mask = 1;
             }
-            self.inspected_to = at;
-            // Remember it as a one-bit block, so the next call past it
-            // resumes scanning after it.
-            self.block_start = at;
-            self.scanned_to = at + 1;
-            self.mask = 1;
+            None => {
+                // The whole tail was inspected: the caller may hold it as
+                // the start of a line, with its proof.
+                if non_ascii {
+                    self.clean_from = haystack.len();
+                }
+                self.inspected_to = haystack.len();
+            }
         }
         found
     }
@@ -140,6 +153,131 @@ impl LineEnds {
         } else {
             None
         }
+    }
+}
+
+/// Inspects a piece of input too small for a block, eight bytes at a time
+/// in a general-purpose register (no set-up to pay): whether it holds a
+/// line end, and its ASCII proof when it is all ASCII.
+#[inline]
+pub(crate) fn inspect_small(bytes: &[u8]) -> (bool, Option<Ascii<'_>>) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const CR: u64 = u64::from_ne_bytes([b'\r'; 8]);
+    // The high bit of each byte that is zero (and only then, for the word
+    // as a whole: a false bit can only follow a true one).
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let word = |at: usize| {
+        u64::from_ne_bytes(
+            bytes
+                .get(at..at + 8)
+                .and_then(|word| word.try_into().ok())
+                .unwrap_or_default(),
+        )
+    };
+    let half = |at: usize| {
+        u64::from(u32::from_ne_bytes(
+            bytes
+                .get(at..at + 4)
+                .and_then(|half| half.try_into().ok())
+                .unwrap_or_default(),
+        ))
+    };
+    let (mut ends, mut high) = (0u64, 0u64);
+    let mut inspect = |word: u64| {
+        ends |= zero_bytes(word ^ LF) | zero_bytes(word ^ CR);
+        high |= word;
+    };
+    // Whole words, then the rest as one word that overlaps the last one
+    // (bytes seen twice change neither answer), or built from overlapping
+    // halves, or from single bytes; unused bytes are zero, which is
+    // neither a line end nor high.
+    let len = bytes.len();
+    let mut at = 0;
+    while at + 8 <= len {
+        inspect(word(at));
+        at += 8;
+    }
+    if at < len {
+        inspect(match len {
+            8.. => word(len - 8),
+            4..=7 => half(0) | half(len - 4) << 32,
+            _ => {
+                let byte = |at: usize| u64::from(bytes[at]);
+                byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16
+            }
+        });
+    }
+    (ends != 0, (high & HIGH == 0).then_some(Ascii(bytes)))
+}
+
+/// A line gathered across chunks, which remembers whether every part of it
+/// was proven ASCII by a scan: if so, it becomes text without a second pass
+/// over its bytes to validate them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeldLine {
+    bytes: Vec<u8>,
+    /// Some part was not proven ASCII (an empty line is trivially ASCII).
+    unproven: bool,
+}
+
+impl HeldLine {
+    /// Appends `part`, keeping the ASCII proof only if `proof` covers it.
+    #[inline]
+    pub(crate) fn push<'a>(&mut self, part: &'a [u8], proof: Option<Ascii<'a>>) {
+        if proof.and_then(|proof| proof.str_of(part)).is_none() {
+            self.unproven = true;
+        }
+        self.bytes.extend_from_slice(part);
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Empties the line, keeping its allocation.
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.unproven = false;
+    }
+
+    /// The whole line as proven ASCII, if every part of it was.
+    pub(crate) fn proof(&self) -> Option<Ascii<'_>> {
+        (!self.unproven).then_some(Ascii(&self.bytes))
+    }
+
+    /// The line as text, leaving `self` empty with no allocation: unchecked
+    /// when every part was proven ASCII, else validated. `None`, with
+    /// `self` unchanged, if it is not UTF-8.
+    pub(crate) fn take_string(&mut self) -> Option<String> {
+        let bytes = core::mem::take(&mut self.bytes);
+        if self.unproven {
+            return match String::from_utf8(bytes) {
+                Ok(text) => {
+                    self.unproven = false;
+                    Some(text)
+                }
+                Err(invalid) => {
+                    self.bytes = invalid.into_bytes();
+                    None
+                }
+            };
+        }
+        // SAFETY: every part pushed since the last `clear` was covered by an
+        // `Ascii` proof (see `push`), so every byte is below 0x80, and any
+        // run of ASCII bytes is valid UTF-8.
+        Some(unsafe { String::from_utf8_unchecked(bytes) })
+    }
+
+    /// Reuses `text`'s allocation as an empty line buffer.
+    pub(crate) fn reuse(&mut self, text: String) {
+        self.bytes = text.into_bytes();
+        self.clear();
     }
 }
 
@@ -168,12 +306,38 @@ fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
     }
     #[cfg(target_arch = "x86_64")]
     {
-        run_blocks(haystack, start, clean_from, sse2::masks)
+        run_blocks(
+            haystack,
+            start,
+            clean_from,
+            sse2::masks,
+            |haystack, start| skip_blocks(haystack, start, sse2::quiet),
+        )
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        run_blocks(haystack, start, clean_from, portable_masks)
+        run_blocks(
+            haystack,
+            start,
+            clean_from,
+            portable_masks,
+            |haystack, start| skip_blocks(haystack, start, |block| portable_masks(block) == (0, 0)),
+        )
     }
+}
+
+/// Where the run of whole quiet blocks (no line end, no high byte) from
+/// `start` ends.
+#[inline(always)]
+fn skip_blocks(haystack: &[u8], mut start: usize, quiet: impl Fn(&[u8; BLOCK]) -> bool) -> usize {
+    while haystack
+        .get(start..start + BLOCK)
+        .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        .is_some_and(&quiet)
+    {
+        start += BLOCK;
+    }
+    start
 }
 
 /// The block loop, for any mask function.
@@ -183,11 +347,14 @@ fn run_blocks(
     mut start: usize,
     mut clean_from: usize,
     masks: impl Fn(&[u8; BLOCK]) -> (u64, u64),
+    skip_quiet: impl Fn(&[u8], usize) -> usize,
 ) -> Run {
-    while let Some(block) = haystack
-        .get(start..start + BLOCK)
-        .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-    {
+    let block_at = |start: usize| {
+        haystack
+            .get(start..start + BLOCK)
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+    };
+    while let Some(block) = block_at(start) {
         let (mask, non_ascii) = masks(block);
         if non_ascii != 0 {
             // Just past the block's last non-ASCII byte.
@@ -201,6 +368,12 @@ fn run_blocks(
             };
         }
         start += BLOCK;
+        if non_ascii == 0 {
+            // Inside a long ASCII line (a big `data` value): skip the
+            // blocks that have neither a line end nor a high byte with one
+            // test each, instead of building two masks for each.
+            start = skip_quiet(haystack, start);
+        }
     }
     Run {
         start,
@@ -263,10 +436,94 @@ mod avx2 {
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
-        super::run_blocks(haystack, start, clean_from, |block| {
-            // SAFETY: only reached from `blocks`, whose caller guarantees AVX2.
-            unsafe { masks(block) }
-        })
+        super::run_blocks(
+            haystack,
+            start,
+            clean_from,
+            |block| {
+                // SAFETY: only reached from `blocks`, whose caller
+                // guarantees AVX2.
+                unsafe { masks(block) }
+            },
+            |haystack, mut start| {
+                // One block first: a line of a few blocks (W1's data)
+                // should pay for one test only.
+                match haystack
+                    .get(start..start + BLOCK)
+                    .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+                {
+                    // SAFETY: as above.
+                    Some(block) if unsafe { quiet(block) } => start += BLOCK,
+                    _ => return start,
+                }
+                // Then two blocks to a test while there are two: one
+                // movemask for 128 bytes.
+                while let Some(pair) = haystack
+                    .get(start..start + 2 * BLOCK)
+                    .and_then(|b| <&[u8; 2 * BLOCK]>::try_from(b).ok())
+                {
+                    // SAFETY: as above.
+                    if !unsafe { quiet_pair(pair) } {
+                        break;
+                    }
+                    start += 2 * BLOCK;
+                }
+                super::skip_blocks(haystack, start, |block| {
+                    // SAFETY: as above.
+                    unsafe { quiet(block) }
+                })
+            },
+        )
+    }
+
+    /// Whether 128 bytes have neither a CR or LF nor a non-ASCII byte.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn quiet_pair(pair: &[u8; 2 * BLOCK]) -> bool {
+        let (first, second) = pair.split_at(BLOCK);
+        let (Ok(first), Ok(second)) = (first.try_into(), second.try_into()) else {
+            return false;
+        };
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { _mm256_movemask_epi8(_mm256_or_si256(noisy(first), noisy(second))) == 0 }
+    }
+
+    /// The OR of a block's line-end compares and its bytes: its sign bits
+    /// are all clear when the block is quiet.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn noisy(block: &[u8; BLOCK]) -> __m256i {
+        // SAFETY: the caller guarantees AVX2. Each load reads 32 bytes at
+        // offset 0 or 32 of a borrowed 64-byte array, and the unaligned
+        // load has no alignment requirement.
+        unsafe {
+            let a = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
+            let b = _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>());
+            let (lf, cr) = (_mm256_set1_epi8(b'\n' as i8), _mm256_set1_epi8(b'\r' as i8));
+            let ends = _mm256_or_si256(
+                _mm256_or_si256(_mm256_cmpeq_epi8(a, lf), _mm256_cmpeq_epi8(a, cr)),
+                _mm256_or_si256(_mm256_cmpeq_epi8(b, lf), _mm256_cmpeq_epi8(b, cr)),
+            );
+            _mm256_or_si256(ends, _mm256_or_si256(a, b))
+        }
+    }
+
+    /// Whether the block has neither a CR or LF nor a non-ASCII byte.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn quiet(block: &[u8; BLOCK]) -> bool {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { _mm256_movemask_epi8(noisy(block)) == 0 }
     }
 
     /// # Safety
@@ -331,11 +588,29 @@ mod sse2 {
         }
         (ends, high)
     }
+
+    /// Whether the block has neither a CR or LF nor a non-ASCII byte.
+    #[inline]
+    pub(super) fn quiet(block: &[u8; BLOCK]) -> bool {
+        let mut any = 0;
+        for lane in block.chunks_exact(16) {
+            // SAFETY: as in `masks`: SSE2 is baseline on x86-64, and `lane`
+            // is exactly 16 readable bytes.
+            any |= unsafe {
+                let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+                let lf = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8));
+                let cr = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\r' as i8));
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(lf, cr), bytes))
+            };
+        }
+        any == 0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -373,6 +648,14 @@ mod tests {
             whole[..32].copy_from_slice(&block);
             whole[32..].copy_from_slice(&other);
             prop_assert_eq!(masks(&whole), portable_masks(&whole));
+            let quiet = portable_masks(&whole) == (0, 0);
+            #[cfg(target_arch = "x86_64")]
+            prop_assert_eq!(sse2::quiet(&whole), quiet);
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 was just detected.
+                prop_assert_eq!(unsafe { avx2::quiet(&whole) }, quiet);
+            }
             #[cfg(target_arch = "x86_64")]
             prop_assert_eq!(sse2::masks(&whole), portable_masks(&whole));
             #[cfg(all(target_arch = "x86_64", feature = "std"))]
@@ -418,6 +701,15 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn inspect_small_agrees_with_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0u8), Just(0x0B), Just(0x8A), any::<u8>()], 0..BLOCK)) {
+            let (ends, proof) = inspect_small(&bytes);
+            prop_assert_eq!(ends, bytes.iter().any(|&b| b == b'\n' || b == b'\r'));
+            prop_assert_eq!(proof.is_some(), bytes.is_ascii());
+        }
+    }
+
     #[test]
     fn masks_every_position() {
         for i in 0..BLOCK {
@@ -432,6 +724,51 @@ mod tests {
             assert_eq!(masks(&block), (0, 1 << i));
         }
         assert_eq!(masks(&[0xFF; BLOCK]), (0, u64::MAX));
+    }
+
+    /// One SIMD `quiet` test per instruction set, against the masks.
+    fn quiet_everywhere(block: &[u8; BLOCK]) -> bool {
+        let quiet = portable_masks(block) == (0, 0);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(sse2::quiet(block), quiet);
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was just detected.
+            assert_eq!(unsafe { avx2::quiet(block) }, quiet);
+        }
+        quiet
+    }
+
+    #[test]
+    fn long_quiet_runs_stop_at_every_line_end_and_high_byte() {
+        // Past the first block, quiet blocks are skipped one or two at a
+        // time: a line end or a high byte anywhere must still be seen.
+        for at in 0..600 {
+            let mut bytes = vec![b'a'; 600];
+            bytes[at] = b'\n';
+            let mut lines = LineEnds::default();
+            assert_eq!(lines.next(&bytes, 0), Some(at), "LF at {at}");
+            assert!(lines.ascii(&bytes, 0..at).is_some(), "LF at {at}");
+
+            let mut bytes = vec![b'a'; 600];
+            bytes[at] = 0xC3;
+            bytes.push(b'\n');
+            let mut lines = LineEnds::default();
+            assert_eq!(lines.next(&bytes, 0), Some(600), "high byte at {at}");
+            assert!(lines.ascii(&bytes, 0..600).is_none(), "high byte at {at}");
+        }
+    }
+
+    #[test]
+    fn quiet_blocks_have_no_line_end_and_no_high_byte() {
+        assert!(quiet_everywhere(&[b'x'; BLOCK]));
+        for i in 0..BLOCK {
+            for byte in [b'\n', b'\r', 0x80, 0xFF, 0x8A] {
+                let mut block = [b'x'; BLOCK];
+                block[i] = byte;
+                assert!(!quiet_everywhere(&block), "{byte:#x} at {i}");
+            }
+        }
     }
 
     #[test]
