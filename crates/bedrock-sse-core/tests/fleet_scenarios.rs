@@ -123,7 +123,7 @@ fn a_mass_disconnect_is_spread_over_the_queue_time() {
     let ids: Vec<WatchId> = (0..200)
         .map(|n| fleet.add(config(&format!("j{n}")), now))
         .collect();
-    // Everyone connects (10 per 100 ms: 2 s for 200).
+    // Everyone connects (8 per 100 ms: 2.5 s for 200).
     let mut connected = Vec::new();
     loop {
         for id in connects(&mut fleet) {
@@ -141,7 +141,7 @@ fn a_mass_disconnect_is_spread_over_the_queue_time() {
         now = fleet.poll_timeout().unwrap();
         fleet.handle_timeout(now);
     }
-    assert!(now <= Instant::from_millis(2_000), "{now:?}");
+    assert!(now <= Instant::from_millis(2_500), "{now:?}");
     // The server restarts: every stream ends at once.
     let storm = now + Duration::from_secs(1);
     for &id in &ids {
@@ -163,10 +163,10 @@ fn a_mass_disconnect_is_spread_over_the_queue_time() {
     for t in &times {
         *per_tick.entry(t.as_millis() / 100).or_default() += 1;
     }
-    assert!(per_tick.values().all(|&n| n <= 10), "{per_tick:?}");
+    assert!(per_tick.values().all(|&n| n <= 8), "{per_tick:?}");
     let last = times.iter().max().unwrap();
     assert!(
-        *last >= Duration::from_millis(1_900),
+        *last >= Duration::from_millis(2_400),
         "spread over the queue time: {last:?}"
     );
     assert!(

@@ -15,7 +15,9 @@
 //!   the wait is no failure;
 //! * **storm control**: attempts are granted at most
 //!   [`storm_percent`](FleetConfig::storm_percent) of the fleet per
-//!   [`storm_tick`](FleetConfig::storm_tick) (5 % per 100 ms by default),
+//!   [`storm_tick`](FleetConfig::storm_tick) (4 % per 100 ms by default,
+//!   so that what the server sees stays under 5 % whatever the network
+//!   does to the spacing),
 //!   and each waiting watch gets a random place within the time the queue
 //!   needs, so a mass disconnect spreads out instead of stampeding;
 //! * each watch keeps its own exactly-once guarantee and its own outcome.
@@ -100,7 +102,7 @@ impl Default for FleetConfig {
     fn default() -> Self {
         FleetConfig {
             max_connections: 1_000,
-            storm_percent: 5,
+            storm_percent: 4,
             storm_tick: Duration::from_millis(100),
             budget_window: Duration::from_secs(60),
             max_spread: Duration::from_secs(60),
@@ -117,7 +119,7 @@ impl FleetConfig {
     }
 
     /// The most connection attempts, as a share of the fleet, that any
-    /// [`storm_tick`](Self::storm_tick) may see (at least one). Default: 5.
+    /// [`storm_tick`](Self::storm_tick) may see (at least one). Default: 4.
     pub fn storm_percent(mut self, percent: u8) -> Self {
         self.storm_percent = percent.clamp(1, 100);
         self

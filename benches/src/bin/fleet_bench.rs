@@ -1,0 +1,322 @@
+//! The fleet at scale: one process follows N jobs of the simulator, which
+//! runs in a second process on loopback, through the tokio `FleetWatch`.
+//! It reports, as one Markdown table row: whether every job completed with
+//! every event once, the client's resident memory per idle watch, its CPU
+//! per delivered event, the TCP connections it used, and the storm after
+//! the server ends every stream at once (the busiest 100 ms, and the time
+//! until every watch had reconnected).
+//!
+//! ```text
+//! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 1000
+//! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 10000 --http2
+//! ```
+//!
+//! Linux only (it reads `/proc/self`). Timing figures depend on the machine;
+//! compare rows of one run.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use bedrock_sse_core::fleet::FleetConfig;
+use bedrock_sse_core::job::JobEnd;
+use bedrock_sse_core::watch::{WatchConfig, WatchEvent};
+use bedrock_sse_sim::{JobScript, Simulator};
+use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport};
+use serde_json::json;
+
+const KEY: &str = "sk_fleet_bench";
+/// How long each job stays quiet after its first event: the window in
+/// which memory is measured and the storm happens.
+const QUIET: Duration = Duration::from_secs(12);
+/// The job's events after the quiet window.
+const EVENTS: u32 = 100;
+const TICK: Duration = Duration::from_millis(50);
+
+struct Options {
+    watches: usize,
+    http2: bool,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        watches: 1_000,
+        http2: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--watches" => {
+                options.watches = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--watches takes a number")?;
+            }
+            "--http2" => options.http2 = true,
+            "--serve" => {}
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+fn job_id(n: usize) -> String {
+    format!("job_{n:05}")
+}
+
+fn main() -> ExitCode {
+    let options = match options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("fleet-bench: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    if std::env::args().any(|a| a == "--serve") {
+        runtime.block_on(serve(options.watches));
+        return ExitCode::SUCCESS;
+    }
+    match runtime.block_on(client(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("fleet-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server process: the simulator with the jobs; commands on stdin
+/// (`storm`, `report`), answers on stdout.
+async fn serve(watches: usize) {
+    let mut builder = Simulator::builder()
+        .key(KEY)
+        .rate_limit(None)
+        .max_connection(Duration::from_secs(600))
+        .log_capacity(watches * 4 + 1_000);
+    for n in 0..watches {
+        let mut job = JobScript::new(job_id(n), "overlay.generate").running(QUIET);
+        for k in 1..=EVENTS {
+            job = job.progress(TICK, f64::from(k) / f64::from(EVENTS), format!("step {k}"));
+        }
+        builder = builder.job(job.completed(TICK, json!({"n": n})));
+    }
+    let sim = builder.start().await.expect("the simulator starts");
+    println!("{}", sim.base_url());
+    let mut storm_from = None;
+    // Commands arrive one at a time, on a thread that reads stdin.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(command) = rx.recv().await {
+        match command.as_str() {
+            "storm" => {
+                storm_from = Some(sim.request_log().records().len());
+                sim.end_all_streams();
+                println!("ok");
+            }
+            "report" => {
+                let log = sim.request_log().records();
+                let peers: std::collections::HashSet<_> = log.iter().map(|r| r.peer).collect();
+                let from = storm_from.unwrap_or(log.len()).min(log.len());
+                // Counted from the first reconnect, which follows the storm
+                // at once.
+                let mut buckets: Vec<usize> = Vec::new();
+                let mut last = Duration::ZERO;
+                if let Some(first) = log.get(from).map(|r| r.since_start) {
+                    for record in &log[from..] {
+                        let after = record.since_start.saturating_sub(first);
+                        last = last.max(after);
+                        let bucket = (after.as_millis() / 100) as usize;
+                        if buckets.len() <= bucket {
+                            buckets.resize(bucket + 1, 0);
+                        }
+                        buckets[bucket] += 1;
+                    }
+                }
+                println!(
+                    "{}",
+                    json!({
+                        "requests": log.len(),
+                        "connections": peers.len(),
+                        "storm_requests": log.len() - from,
+                        "storm_buckets": buckets,
+                        "storm_last_ms": last.as_millis() as u64,
+                    })
+                );
+            }
+            _ => break,
+        }
+    }
+}
+
+/// RSS of this process, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time of this process (user + system).
+fn cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// Open TCP sockets of this process.
+fn sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+async fn client(options: &Options) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut server = Command::new(exe)
+        .args(["--serve", "--watches", &options.watches.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let mut to_server = server.stdin.take().ok_or("no stdin")?;
+    let mut from_server = BufReader::new(server.stdout.take().ok_or("no stdout")?);
+    let mut line = String::new();
+    from_server
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let base_url = line.trim().to_owned();
+
+    let transport = if options.http2 {
+        ReqwestTransport::builder().http2_prior_knowledge().build()
+    } else {
+        ReqwestTransport::builder().build()
+    }
+    .map_err(|e| e.to_string())?;
+    let config = FleetConfig::default().max_connections(options.watches);
+    let mut fleet = FleetWatch::new(transport, config);
+    let sockets_before = sockets();
+    let rss_before = rss_kib();
+    let cpu_before = cpu();
+    let started = Instant::now();
+    for n in 0..options.watches {
+        let config = WatchConfig::builder(job_id(n))
+            .and_then(|b| b.base_url(base_url.as_str()))
+            .and_then(|b| b.bearer(KEY))
+            .map_err(|e| e.to_string())?
+            .build();
+        fleet.add(config);
+    }
+    let mut last_ids: HashMap<String, u64> = HashMap::new();
+    let mut events = 0u64;
+    let mut completed = 0usize;
+    let mut problems = 0usize;
+    let mut streaming_at = None;
+    let mut rss_idle = 0;
+    let mut sockets_idle = 0;
+    let mut stormed = false;
+    while let Some(report) = fleet.next().await {
+        match report {
+            FleetEvent::Event {
+                job_id,
+                event: WatchEvent::Job { id, .. },
+                ..
+            } => {
+                events += 1;
+                let id: u64 = id.parse().unwrap_or(0);
+                let last = last_ids.entry(job_id).or_insert(0);
+                if id <= *last {
+                    problems += 1; // twice, or out of order
+                }
+                *last = id;
+            }
+            FleetEvent::Outcome { outcome, .. } => {
+                if outcome.job_end() == Some(JobEnd::Completed) {
+                    completed += 1;
+                } else {
+                    problems += 1;
+                    eprintln!("fleet-bench: {outcome:?}");
+                }
+            }
+            _ => {}
+        }
+        if streaming_at.is_none() && last_ids.len() == options.watches {
+            streaming_at = Some(started.elapsed());
+        }
+        if let Some(at) = streaming_at {
+            if !stormed && started.elapsed() >= at + Duration::from_secs(2) {
+                rss_idle = rss_kib();
+                sockets_idle = sockets();
+                writeln!(to_server, "storm").map_err(|e| e.to_string())?;
+                line.clear();
+                from_server
+                    .read_line(&mut line)
+                    .map_err(|e| e.to_string())?;
+                stormed = true;
+            }
+        }
+    }
+    let cpu_used = cpu() - cpu_before;
+    writeln!(to_server, "report").map_err(|e| e.to_string())?;
+    line.clear();
+    from_server
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let report: serde_json::Value = serde_json::from_str(&line).map_err(|e| e.to_string())?;
+    writeln!(to_server, "quit").ok();
+    server.wait().ok();
+    let buckets: Vec<u64> = report["storm_buckets"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|v| v.as_u64()).collect())
+        .unwrap_or_default();
+    let peak = buckets.iter().copied().max().unwrap_or(0);
+    let lost = options.watches as u64 * u64::from(EVENTS + 3) - events;
+    println!(
+        "| {} | HTTP/{} | {}/{} | {} | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
+        options.watches,
+        if options.http2 { "2" } else { "1.1" },
+        completed,
+        options.watches,
+        if problems == 0 && lost == 0 {
+            "none lost or twice".to_owned()
+        } else {
+            format!("{problems} problems, {lost} missing")
+        },
+        (rss_idle.saturating_sub(rss_before)) as f64 / options.watches as f64,
+        cpu_used.as_secs_f64() * 1e6 / events.max(1) as f64,
+        report["connections"],
+        peak,
+        peak as f64 * 100.0 / options.watches as f64,
+        report["storm_last_ms"].as_u64().unwrap_or(0) as f64 / 1000.0,
+        started.elapsed().as_secs_f64(),
+    );
+    eprintln!(
+        "client sockets while idle: {} (before: {sockets_before}); storm histogram per 100 ms: {buckets:?}",
+        sockets_idle
+    );
+    Ok(())
+}
