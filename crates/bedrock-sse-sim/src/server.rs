@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -57,6 +57,7 @@ impl Simulator {
                 retry: None,
             },
             rate_limit: Some(RateLimit::per_minute(300)),
+            max_streams_per_key: None,
             api_versions: vec![DEFAULT_API_VERSION.into()],
             log_capacity: 10_000,
             wall_origin: None,
@@ -92,6 +93,7 @@ pub struct SimulatorBuilder {
     keys: Vec<String>,
     stream: StreamConfig,
     rate_limit: Option<RateLimit>,
+    max_streams_per_key: Option<usize>,
     api_versions: Vec<String>,
     log_capacity: usize,
     wall_origin: Option<SystemTime>,
@@ -160,6 +162,13 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The most streams one key may hold open at once; one more is
+    /// answered 429 `RATE_LIMITED` with `Retry-After: 1`. Default: none.
+    pub fn max_streams_per_key(mut self, max: Option<usize>) -> Self {
+        self.max_streams_per_key = max;
+        self
+    }
+
     /// Accepts one more `X-API-Version` value besides
     /// [`DEFAULT_API_VERSION`].
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
@@ -221,6 +230,7 @@ impl SimulatorBuilder {
             return Err(SimError::InvalidKey { index });
         }
         let keys: Vec<ApiKey> = keys.into_iter().map(ApiKey::new).collect();
+        let open_streams = keys.iter().map(|_| Arc::new(AtomicUsize::new(0))).collect();
 
         let launched = Instant::now();
         let launched_wall = self.wall_origin.unwrap_or_else(SystemTime::now);
@@ -270,6 +280,8 @@ impl SimulatorBuilder {
             keys,
             stream: self.stream,
             buckets: self.rate_limit.map(Buckets::new),
+            max_streams_per_key: self.max_streams_per_key,
+            open_streams,
             api_versions: self.api_versions,
             log: log.clone(),
             addr,
@@ -492,6 +504,15 @@ impl Job {
     }
 }
 
+/// A key's open stream, counted until dropped.
+struct StreamHeld(Arc<AtomicUsize>);
+
+impl Drop for StreamHeld {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug)]
 struct AppState {
     jobs: HashMap<String, Arc<Job>>,
@@ -506,6 +527,9 @@ struct AppState {
     shutdown: watch::Receiver<bool>,
     /// Bumped to end every open stream at once (a restart's storm).
     restarts: watch::Sender<u64>,
+    max_streams_per_key: Option<usize>,
+    /// Streams open, per key (by index).
+    open_streams: Vec<Arc<AtomicUsize>>,
 }
 
 async fn stream_job(
@@ -616,6 +640,20 @@ impl AppState {
                 &format!("Rate limit exceeded. Try again in {seconds} seconds."),
                 request_id,
             ),
+            None if self
+                .max_streams_per_key
+                .is_some_and(|max| self.open_streams[key].load(Ordering::Relaxed) >= max) =>
+            {
+                let mut response = problem(
+                    ErrorCode::RateLimited,
+                    "Too many concurrent streams for this API key. Close one, or try again in 1 second.",
+                    request_id,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
             None => self.authorized(key, job_id, uri, headers, request_id),
         };
         if let Some(verdict) = verdict {
@@ -757,7 +795,15 @@ impl AppState {
             self.shutdown.clone(),
             self.restarts.subscribe(),
         );
-        let mut response = Response::new(Body::from_stream(connection.into_body()));
+        // The stream counts against its key while its body lives.
+        let open = self.open_streams[key].clone();
+        open.fetch_add(1, Ordering::Relaxed);
+        let held = StreamHeld(open);
+        let body = futures_util::StreamExt::map(connection.into_body(), move |chunk| {
+            let _held = &held;
+            chunk
+        });
+        let mut response = Response::new(Body::from_stream(body));
         let out = response.headers_mut();
         out.insert(
             header::CONTENT_TYPE,
