@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
+use std::path::Path;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,12 +12,13 @@ use std::task::{Context, Poll};
 use async_net::TcpStream;
 use bedrock_sse_core::http::Request;
 use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
+use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots, TrustRootsBuilder, tls_failure_kind};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_core::future::BoxFuture;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_rustls::TlsConnector;
-use futures_rustls::rustls::{self, ClientConfig, pki_types::ServerName};
+use futures_rustls::rustls::{ClientConfig, pki_types::ServerName};
 use http::header::{HOST, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
 use http::{Method, Uri};
 use http_body::Body as _;
@@ -31,25 +33,40 @@ use crate::transport::{Response, Transport};
 /// A [`Transport`] over hyper's HTTP/1.1 client connection, on `async-net`
 /// TCP and `futures-rustls` TLS: no tokio runtime needed.
 ///
-/// - **HTTPS** with rustls (the *ring* provider), trusting the bundled
-///   Mozilla roots (`webpki-roots`); bring your own trust with
-///   [`tls_config`](Self::tls_config). A rejected server certificate is a
-///   [`TransportErrorKind::Certificate`] error, which the watch does not
-///   retry.
+/// - **HTTPS** with rustls (the *ring* provider), trusting what the other
+///   transports trust (`bedrock_sse_tls`): the platform's store (or
+///   `SSL_CERT_FILE`/`SSL_CERT_DIR`), Mozilla's roots as the fallback, and
+///   the CA files given to the [builder](Self::builder); or your own
+///   rustls configuration ([`tls_config`](Self::tls_config)). A rejected
+///   server certificate is a [`TransportErrorKind::Certificate`] error,
+///   which ends the watch at once (`WatchError::Certificate`); other TLS
+///   failures are [`TransportErrorKind::Tls`].
 /// - **Proxies** from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
-///   `NO_PROXY` (lower-case names too), read once by [`new`](Self::new),
-///   with the rules reqwest and curl follow: an `https` URL goes through a
+///   `NO_PROXY` (lower-case names too), read when the transport is made,
+///   with the rules curl and reqwest follow: an `https` URL goes through a
 ///   `CONNECT` tunnel, an `http` URL is sent to the proxy in absolute form;
 ///   credentials in the proxy URL become `Proxy-Authorization: Basic`.
 /// - **One connection per request**, closed when the response is dropped:
-///   a connection the watch gave up is never reused.
+///   a connection the watch let go of is never reused.
 /// - Sends the watch's headers exactly (adding only `Host`), marks the
 ///   credential ones sensitive, follows no redirect, decompresses nothing.
 ///
 /// Cheap to clone.
+///
+/// ```no_run
+/// use bedrock_sse_futures::HyperTransport;
+///
+/// // The platform's trust, SSL_CERT_FILE, and a private CA:
+/// let transport = HyperTransport::builder()
+///     .add_ca_file("/etc/bedrock/ca.pem")?
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct HyperTransport {
-    tls: Result<TlsConnector, Arc<rustls::Error>>,
+    /// The TLS client, or why none could be made (every https request
+    /// then fails with that reason).
+    tls: Result<TlsConnector, TransportError>,
     proxies: Option<Arc<Matcher>>,
 }
 
@@ -65,26 +82,36 @@ impl fmt::Debug for HyperTransport {
 
 impl Default for HyperTransport {
     fn default() -> Self {
-        HyperTransport {
-            tls: crate::tls::default_config()
-                .map(TlsConnector::from)
-                .map_err(Arc::new),
-            proxies: Some(Arc::new(Matcher::from_env())),
-        }
+        Self::new()
     }
 }
 
 impl HyperTransport {
-    /// A transport trusting the bundled roots, with the proxies of the
-    /// environment as it is now.
+    /// A transport with the platform's trust (a set but unusable
+    /// `SSL_CERT_FILE` is logged as a warning and left out; use
+    /// [`builder`](Self::builder) to have it as an error) and the proxies
+    /// of the environment as it is now.
     pub fn new() -> Self {
-        Self::default()
+        HyperTransport {
+            tls: connector(&TrustRoots::from_platform()).map_err(|error| {
+                tracing::warn!(%error, "cannot make a TLS client; https requests will fail");
+                TransportError::from_error(TransportErrorKind::Tls, &error)
+            }),
+            proxies: Some(Arc::new(Matcher::from_env())),
+        }
+    }
+
+    /// A builder, to add CA files to the trusted roots.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder {
+            roots: TrustRoots::builder(),
+        }
     }
 
     /// Uses `config` for TLS instead: your roots, client certificates or
     /// crypto provider. Its ALPN protocols are replaced by `http/1.1`.
     pub fn tls_config(mut self, mut config: ClientConfig) -> Self {
-        crate::tls::prepare(&mut config);
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         self.tls = Ok(TlsConnector::from(Arc::new(config)));
         self
     }
@@ -162,6 +189,48 @@ impl HyperTransport {
             request,
         })
     }
+}
+
+/// Builds a [`HyperTransport`] that also trusts your CA files.
+#[derive(Debug, Clone)]
+pub struct HyperTransportBuilder {
+    roots: TrustRootsBuilder,
+}
+
+impl HyperTransportBuilder {
+    /// Also trusts the certificates of the PEM file at `path`, read now;
+    /// the error names the file and says what is wrong with it.
+    pub fn add_ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, CaFileError> {
+        self.roots = self.roots.add_ca_file(path)?;
+        Ok(self)
+    }
+
+    /// Whether the platform's store (or `SSL_CERT_FILE`, or the bundled
+    /// fallback) is trusted; on by default. Off, only the added CA files
+    /// are.
+    pub fn platform_roots(mut self, on: bool) -> Self {
+        self.roots = self.roots.platform_roots(on);
+        self
+    }
+
+    /// Loads the trusted roots and makes the transport, with the proxies
+    /// of the environment as it is now. Fails when `SSL_CERT_FILE` is set
+    /// but unusable ([`TlsError::Environment`]) or no TLS client can be
+    /// made ([`TlsError::Client`]).
+    pub fn build(self) -> Result<HyperTransport, TlsError> {
+        let roots = self.roots.build()?;
+        Ok(HyperTransport {
+            tls: Ok(connector(&roots)?),
+            proxies: Some(Arc::new(Matcher::from_env())),
+        })
+    }
+}
+
+/// A TLS client trusting `roots`, speaking HTTP/1.1.
+fn connector(roots: &TrustRoots) -> Result<TlsConnector, TlsError> {
+    let mut config = roots.client_config()?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 impl Transport for HyperTransport {
@@ -323,7 +392,7 @@ fn origin_form(url: &Uri) -> Result<Uri, TransportError> {
 /// A TCP connection to `endpoint`, inside TLS if it says so.
 async fn open(
     endpoint: &Endpoint,
-    tls: &Result<TlsConnector, Arc<rustls::Error>>,
+    tls: &Result<TlsConnector, TransportError>,
 ) -> Result<Box<dyn Io>, TransportError> {
     let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
         .await
@@ -346,11 +415,9 @@ async fn open(
 async fn handshake_tls(
     io: Box<dyn Io>,
     endpoint: &Endpoint,
-    tls: &Result<TlsConnector, Arc<rustls::Error>>,
+    tls: &Result<TlsConnector, TransportError>,
 ) -> Result<Box<dyn Io>, TransportError> {
-    let connector = tls
-        .as_ref()
-        .map_err(|error| TransportError::from_error(TransportErrorKind::Tls, error.as_ref()))?;
+    let connector = tls.as_ref().map_err(Clone::clone)?;
     let name = ServerName::try_from(endpoint.host.clone())
         .map_err(|error| TransportError::from_error(TransportErrorKind::Tls, &error))?;
     let stream = connector
@@ -500,12 +567,6 @@ fn source_is_io(error: &hyper::Error) -> bool {
 
 /// A failed TLS handshake: a rejected certificate, or anything else.
 fn tls_error(error: &io::Error) -> TransportError {
-    let rustls_error = error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    let kind = match rustls_error {
-        Some(rustls::Error::InvalidCertificate(_)) => TransportErrorKind::Certificate,
-        _ => TransportErrorKind::Tls,
-    };
+    let kind = tls_failure_kind(error).unwrap_or(TransportErrorKind::Tls);
     TransportError::from_error(kind, error)
 }

@@ -15,8 +15,9 @@
 //!   [`WatchEvent`]s; when it returns `None`, [`JobWatch::outcome`] says how
 //!   the watch ended. `JobWatch` is also a `Stream` of the same events.
 //! * [`Transport`]: how requests are sent. [`HyperTransport`] is the
-//!   ready-made one (hyper's HTTP/1.1 client over `async-net`, rustls,
-//!   proxies from the environment); implement the trait to bring another
+//!   ready-made one (hyper's HTTP/1.1 client over `async-net`, rustls with
+//!   the platform's trust and your CA files, proxies from the environment);
+//!   implement the trait to bring another
 //!   client, or a test double. [`ReaderBody`] turns any futures-io reader
 //!   into a body.
 //!
@@ -55,13 +56,14 @@
 
 mod driver;
 mod hyper_transport;
-mod tls;
 mod transport;
 
 pub use driver::JobWatch;
-pub use hyper_transport::{HyperBody, HyperTransport};
+pub use hyper_transport::{HyperBody, HyperTransport, HyperTransportBuilder};
 pub use transport::{ReaderBody, Response, Transport};
 
+/// The TLS trust shared by every `bedrock-sse` transport, and its errors.
+pub use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots};
 /// The rustls this crate builds on, for [`HyperTransport::tls_config`].
 pub use futures_rustls::rustls;
 /// Proxy rules for [`HyperTransport::proxies`]: `HTTPS_PROXY`/`HTTP_PROXY`/
