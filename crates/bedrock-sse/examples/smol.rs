@@ -48,6 +48,10 @@ fn main() -> ExitCode {
                 println!("the job ended: {end}");
                 ExitCode::SUCCESS
             }
+            Some(Outcome::Failed(error)) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
             other => {
                 eprintln!("the watch ended without the job's end: {other:?}");
                 ExitCode::FAILURE
