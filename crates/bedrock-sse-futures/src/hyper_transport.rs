@@ -570,3 +570,113 @@ fn tls_error(error: &io::Error) -> TransportError {
     let kind = tls_failure_kind(error).unwrap_or(TransportErrorKind::Tls);
     TransportError::from_error(kind, error)
 }
+
+#[cfg(test)]
+mod tests {
+    use bedrock_sse_core::watch::{Action, Instant, Watch, WatchConfig};
+
+    use super::*;
+
+    /// The watch's first request for a job at `base_url`.
+    fn request(base_url: &str) -> Request {
+        let config = WatchConfig::builder("job_a")
+            .and_then(|b| b.base_url(base_url))
+            .and_then(|b| b.bearer("sk_secret_key"))
+            .expect("a config")
+            .build();
+        match Watch::new(config, Instant::ZERO, 1).poll_action() {
+            Some(Action::Connect(request)) => request,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn endpoint(url: &str) -> Endpoint {
+        Endpoint::of(&url.parse().expect("a URI")).expect("an endpoint")
+    }
+
+    #[test]
+    fn endpoints_take_default_ports_and_lose_ipv6_brackets() {
+        let https = endpoint("https://api.example");
+        assert_eq!(
+            (https.host.as_str(), https.port, https.tls),
+            ("api.example", 443, true)
+        );
+        let http = endpoint("http://api.example/x");
+        assert_eq!((http.port, http.tls), (80, false));
+        let v6 = endpoint("http://[::1]:8080/");
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 8080));
+        assert_eq!(v6.to_string(), "[::1]:8080");
+        assert!(Endpoint::of(&"ftp://x/".parse().expect("a URI")).is_err());
+    }
+
+    #[test]
+    fn a_direct_request_is_in_origin_form_with_its_headers_and_host() {
+        let transport = HyperTransport::new().no_proxy();
+        let prepared = transport
+            .prepare(&request("http://127.0.0.1:8787"))
+            .expect("a request");
+        assert!(matches!(prepared.route, Route::Direct));
+        let request = prepared.request;
+        assert_eq!(request.uri(), "/jobs/job_a/stream");
+        assert_eq!(request.headers()["host"], "127.0.0.1:8787");
+        assert_eq!(request.headers()["accept-encoding"], "identity");
+        let auth = &request.headers()["authorization"];
+        assert!(auth.is_sensitive());
+        assert!(!request.headers()["accept"].is_sensitive());
+    }
+
+    #[test]
+    fn an_http_request_through_a_proxy_is_in_absolute_form() {
+        let proxies = Matcher::builder()
+            .http("http://user:pass@proxy.example:3128")
+            .build();
+        let transport = HyperTransport::new().proxies(proxies);
+        let prepared = transport
+            .prepare(&request("http://api.example"))
+            .expect("a request");
+        let Route::Forward { via, .. } = &prepared.route else {
+            panic!("not forwarded")
+        };
+        assert_eq!(via.to_string(), "proxy.example:3128");
+        assert_eq!(
+            prepared.request.uri(),
+            "http://api.example/jobs/job_a/stream"
+        );
+        let auth = &prepared.request.headers()["proxy-authorization"];
+        assert!(auth.is_sensitive());
+    }
+
+    #[test]
+    fn an_https_request_through_a_proxy_is_tunnelled() {
+        let proxies = Matcher::builder()
+            .https("http://proxy.example:3128")
+            .no("internal.example")
+            .build();
+        let transport = HyperTransport::new().proxies(proxies);
+        let prepared = transport
+            .prepare(&request("https://api.example"))
+            .expect("a request");
+        assert!(matches!(prepared.route, Route::Tunnel { .. }));
+        assert_eq!(prepared.request.uri(), "/jobs/job_a/stream");
+        assert!(
+            !prepared
+                .request
+                .headers()
+                .contains_key("proxy-authorization")
+        );
+        let bypassed = transport
+            .prepare(&request("https://internal.example"))
+            .expect("a request");
+        assert!(matches!(bypassed.route, Route::Direct));
+    }
+
+    #[test]
+    fn debug_shows_no_proxy_credentials() {
+        let proxies = Matcher::builder()
+            .all("http://user:hunter2@proxy.example:3128")
+            .build();
+        let shown = format!("{:?}", HyperTransport::new().proxies(proxies));
+        assert!(shown.contains("proxy.example"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}
