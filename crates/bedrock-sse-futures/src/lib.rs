@@ -28,8 +28,8 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // BEDROCK_API_KEY, and optionally BEDROCK_BASE_URL and BEDROCK_API_VERSION.
 //! let config = WatchConfig::from_env("job_01JABCD123")?;
-//! // Any executor: smol::block_on, async_std::task::block_on, ...
-//! futures_lite_block_on(async {
+//! // Any executor: smol::block_on, async_std::task::block_on, a task of yours...
+//! smol::block_on(async {
 //!     let mut watch = JobWatch::new(HyperTransport::new(), config);
 //!     while let Some(event) = watch.next_event().await {
 //!         match event {
@@ -39,15 +39,25 @@
 //!     }
 //!     match watch.outcome() {
 //!         Some(Outcome::Finished { end, .. }) => println!("the job ended: {end}"),
+//!         Some(Outcome::Failed(error)) => eprintln!("error: {error}"),
 //!         other => eprintln!("watch ended: {other:?}"),
 //!     }
 //! });
 //! # Ok(())
 //! # }
-//! # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output { async_io::block_on(f) }
 //! ```
 //!
 //! Or all at once: `let outcome = JobWatch::new(transport, config).run(|event| ...).await;`.
+//!
+//! ## No tokio runtime
+//!
+//! Timers and sockets come from `async-io`, whose reactor is driven by the
+//! executor's own thread under smol and async-std, or by a thread of its
+//! own under any other executor; nothing here needs a tokio runtime, so no
+//! "there is no reactor running" panic. The dependency tree holds no tokio
+//! runtime: hyper 1 depends on the `tokio` crate for its runtime-free
+//! `sync` channels only, and CI checks that no other tokio feature, tokio
+//! crate or `mio` comes in.
 //!
 //! The watch logs its decisions (connection attempts, responses, reconnects,
 //! rate limits, the outcome) as `tracing` events inside a `watch` span with
