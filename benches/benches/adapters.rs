@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Criterion reports each adapter's time per run and events per second;
-//! the bench then prints one table of nanoseconds per event. The simulator
+//! the bench then prints one table of nanoseconds per event (over every
+//! run, criterion's warm-up included). The simulator
 //! shares the machine with the client, so the numbers are the pair's, not
 //! the client's alone.
 
@@ -52,6 +53,8 @@ fn simulator() -> BlockingSim {
         .speed(1_000.0)
         // None in a run.
         .heartbeat(Duration::from_secs(3_600))
+        // Hundreds of runs a second: no budget.
+        .rate_limit(None)
         .start_blocking()
         .expect("the simulator starts");
     // Let every progress event fall due.
