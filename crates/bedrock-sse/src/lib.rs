@@ -12,6 +12,12 @@
 //! |---|---|---|
 //! | `tokio` (default) | `bedrock_sse::tokio` | `JobWatch`, an async `Stream` of events over reqwest, with tokio's timer |
 //! | `blocking` | `bedrock_sse::blocking` | `JobWatch`, an [`Iterator`] of events over ureq, for threads and scripts |
+//! | `async-std` or `smol` | `bedrock_sse::futures` | `JobWatch`, an async `Stream` of events over hyper on `async-net` and rustls, with `async-io`'s timer: no tokio runtime |
+//!
+//! `async-std` and `smol` name the same adapter (both executors run on
+//! `async-io` and the futures-io traits), so either feature gives the one
+//! module `bedrock_sse::futures`; with `default-features = false` the tree
+//! holds no tokio runtime.
 //!
 //! Every adapter has the same shape: `JobWatch::new(transport, config)`,
 //! the events until the watch is over, then `outcome()`; `run()` returns
@@ -66,6 +72,16 @@ pub mod tokio {
 #[cfg(feature = "blocking")]
 pub mod blocking {
     pub use bedrock_sse_blocking::*;
+}
+
+/// The futures-io adapter, for async-std, smol and any executor on
+/// `async-io` (features `async-std` and `smol`, which name the same
+/// adapter): [`JobWatch`](futures::JobWatch) (an async `Stream`),
+/// [`HyperTransport`](futures::HyperTransport), and the
+/// [`Transport`](futures::Transport) trait to bring another client.
+#[cfg(any(feature = "async-std", feature = "smol"))]
+pub mod futures {
+    pub use bedrock_sse_futures::*;
 }
 
 /// The README's Rust examples, compiled as doctests so they stay true.
