@@ -111,7 +111,7 @@
 //! The crate's `examples/` hold a runnable program per adapter, and the
 //! README documents configuration, timeouts, redirects and outcomes.
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use bedrock_sse_core::{api, http, job, sse, watch};
 
