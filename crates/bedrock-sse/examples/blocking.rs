@@ -61,8 +61,8 @@ fn main() -> ExitCode {
             println!("#{id:<3} {name:<9} {status:<9} {message}");
         }
         WatchEvent::Reconnecting { delay, cause, .. } => match cause {
-            None => eprintln!("the server rotated the stream; reconnecting in {delay:?}"),
-            Some(cause) => eprintln!("{cause}; reconnecting in {delay:?}"),
+            None => eprintln!("the server rotated the stream; reconnecting in {delay:.0?}"),
+            Some(cause) => eprintln!("{cause}; reconnecting in {delay:.0?}"),
         },
         other => eprintln!("warning: {other:?}"),
     });

@@ -57,9 +57,9 @@ async fn main() -> ExitCode {
                 failures,
                 cause,
             } => match cause {
-                None => eprintln!("the server rotated the stream; reconnecting in {delay:?}"),
+                None => eprintln!("the server rotated the stream; reconnecting in {delay:.0?}"),
                 Some(cause) => {
-                    eprintln!("{cause}; reconnecting in {delay:?} (failure {failures})")
+                    eprintln!("{cause}; reconnecting in {delay:.0?} (failure {failures})")
                 }
             },
             WatchEvent::Malformed(warning) => eprintln!("warning: {warning}"),

@@ -17,6 +17,9 @@
 //!   across reconnects and redirects, its [`WatchConfig`] (made by
 //!   [`WatchConfig::builder`] or [`WatchConfig::from_env`]), its events
 //!   ([`WatchEvent`]) and how it ends ([`Outcome`], [`WatchError`]).
+//! * [`fleet`]: many watches under one key ([`fleet::Fleet`], configured by
+//!   [`fleet::FleetConfig`]): one timer, a shared rate budget, a cap on open
+//!   connections, and storm control after a mass disconnect.
 //! * [`http`]: what the core knows of HTTP: the [`http::Request`] to send,
 //!   response headers ([`http::HeaderPair`]), redirect targets'
 //!   [`http::Origin`]s.
@@ -27,10 +30,13 @@
 //! The runtime adapters, each in a module of its own, chosen by feature:
 //!
 //! * `tokio`: `JobWatch`, an async `Stream` of events over reqwest, with
-//!   tokio's timer; `Transport` to bring another client; `sse_events` for a
-//!   byte stream you already have.
+//!   tokio's timer; `FleetWatch`, many jobs over one transport through a
+//!   [`fleet::Fleet`]; `ReqwestTransport` (its builder adds CA files);
+//!   `Transport` to bring another client; `sse_events` for a byte stream
+//!   you already have.
 //! * `blocking`: `JobWatch`, an [`Iterator`] of events over ureq, for
-//!   threads and scripts; `Transport` to bring another client.
+//!   threads and scripts; `UreqTransport` (its builder adds CA files);
+//!   `Transport` to bring another client.
 //!
 //! ## Features
 //!
@@ -113,7 +119,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub use bedrock_sse_core::{api, http, job, sse, watch};
+pub use bedrock_sse_core::{api, fleet, http, job, sse, watch};
 
 pub use bedrock_sse_core::api::{Credentials, Secret};
 pub use bedrock_sse_core::job::{JobEnd, JobEvent, JobStatus, OwnedJobEvent};
