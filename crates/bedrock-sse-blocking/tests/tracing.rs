@@ -1,50 +1,22 @@
 //! What the watch logs over the blocking adapter: every decision, at TRACE
 //! level for every target (ureq's included), and never a key.
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bedrock_sse_blocking::{JobWatch, Outcome, UreqTransport, WatchConfig};
 use bedrock_sse_core::watch::WatchError;
 use bedrock_sse_sim::{JobScript, Simulator};
-use tracing_subscriber::fmt::MakeWriter;
+use bedrock_sse_testkit::CapturedLogs;
 
 const KEY: &str = "sk_trace_secret_0123456789";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().expect("not poisoned").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 /// One test, so that the process-wide subscriber (the body reader threads
 /// log too) sees only this test's watches.
 #[test]
 fn whole_watches_at_trace_level_never_log_the_key() {
-    let captured = Captured::default();
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(captured.clone())
-            .with_ansi(false)
-            .finish(),
-    )
-    .expect("the only subscriber");
+    let captured = CapturedLogs::default();
+    tracing::subscriber::set_global_default(captured.trace_subscriber())
+        .expect("the only subscriber");
     let sim = Simulator::builder()
         .key(KEY)
         .job(JobScript::overlay("job_t", 2, Duration::from_millis(10)))
@@ -71,7 +43,7 @@ fn whole_watches_at_trace_level_never_log_the_key() {
         matches!(refused, Outcome::Failed(WatchError::Unauthorized { .. })),
         "{refused:?}"
     );
-    let log = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+    let log = captured.text();
     assert!(
         !log.contains("sk_trace"),
         "a key leaked into the log:\n{log}"

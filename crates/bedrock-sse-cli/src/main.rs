@@ -29,9 +29,9 @@ mod watch;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log what the watch decides to stderr: -v connections, reconnects and
-    /// the outcome, -vv responses and rate limits, -vvv everything of
-    /// bedrock-sse, -vvvv the HTTP client's too. `RUST_LOG` (e.g.
+    /// Log what the watch decides to stderr: -v reconnects and the outcome,
+    /// -vv also connection attempts, responses and rate limits, -vvv
+    /// everything of bedrock-sse, -vvvv the HTTP client's too. `RUST_LOG` (e.g.
     /// `RUST_LOG=bedrock_sse=debug`) overrides it. Keys are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,

@@ -43,11 +43,13 @@
 //! for adapter-specific tests too.
 
 mod far;
+mod logs;
 mod run;
 pub mod scenarios;
 mod sim;
 
 pub use far::{FarRequest, FarServer};
+pub use logs::CapturedLogs;
 pub use run::{Run, Runner};
 pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
 

@@ -1,36 +1,13 @@
 //! What the watch logs: every decision, at TRACE level too, and never a key.
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bedrock_sse_core::watch::{Outcome, WatchConfig, WatchError};
 use bedrock_sse_sim::{JobScript, Simulator};
+use bedrock_sse_testkit::CapturedLogs;
 use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
-use tracing_subscriber::fmt::MakeWriter;
 
 const KEY: &str = "sk_trace_secret_0123456789";
-
-/// Everything the subscriber writes, kept for the test to read.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().expect("not poisoned").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 /// Runs `watch` on a current-thread runtime with a TRACE subscriber for
 /// every target (the HTTP client's included); returns the outcome and
@@ -39,12 +16,8 @@ fn traced(
     config: WatchConfig,
     sim_builder: bedrock_sse_sim::SimulatorBuilder,
 ) -> (Outcome, String) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
+    let captured = CapturedLogs::default();
+    let subscriber = captured.trace_subscriber();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -67,7 +40,7 @@ fn traced(
             outcome
         })
     });
-    let log = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+    let log = captured.text();
     (outcome, log)
 }
 

@@ -4,25 +4,80 @@
 //! its end: typed events, exactly once, across the server's rotations and
 //! your network's failures.
 //!
-//! This facade re-exports the Sans-IO core ([`sse`], [`job`], [`watch`],
-//! [`http`], [`api`]), the types every user names at its root, and the
-//! runtime adapter chosen by feature, each in a module of its own:
+//! ## Modules
 //!
-//! | feature | module | adapter |
+//! The Sans-IO core (`bedrock-sse-core`, `no_std` + `alloc`), re-exported
+//! whole:
+//!
+//! * [`sse`]: the Server-Sent Events wire format: a WHATWG-conformant,
+//!   zero-copy, bounded [`sse::Decoder`] and an [`sse::Encoder`].
+//! * [`job`]: typed job events ([`JobEvent`], [`JobStatus`]) and how a job
+//!   ended ([`JobEnd`]).
+//! * [`watch`]: the [`watch::Watch`] session machine that follows one job
+//!   across reconnects and redirects, its [`WatchConfig`] (made by
+//!   [`WatchConfig::builder`] or [`WatchConfig::from_env`]), its events
+//!   ([`WatchEvent`]) and how it ends ([`Outcome`], [`WatchError`]).
+//! * [`fleet`]: many watches under one key ([`fleet::Fleet`], configured by
+//!   [`fleet::FleetConfig`]): one timer, a shared rate budget, a cap on open
+//!   connections, and storm control after a mass disconnect.
+//! * [`http`]: what the core knows of HTTP: the [`http::Request`] to send,
+//!   response headers ([`http::HeaderPair`]), redirect targets'
+//!   [`http::Origin`]s.
+//! * [`api`]: the API's problem details ([`api::ApiError`]), credentials
+//!   ([`Credentials`], whose key is a [`Secret`]), [`api::BaseUrl`],
+//!   [`api::ApiVersion`], [`api::RateLimit`].
+//!
+//! The runtime adapters, each in a module of its own, chosen by feature:
+//!
+//! * `tokio`: `JobWatch`, an async `Stream` of events over reqwest, with
+//!   tokio's timer; `FleetWatch`, many jobs over one transport through a
+//!   [`fleet::Fleet`]; `ReqwestTransport` (its builder adds CA files);
+//!   `Transport` to bring another client; `sse_events` for a byte stream
+//!   you already have.
+//! * `blocking`: `JobWatch`, an [`Iterator`] of events over ureq, for
+//!   threads and scripts; `UreqTransport` (its builder adds CA files);
+//!   `Transport` to bring another client.
+//! * `async-std` / `smol`: `JobWatch`, an async `Stream` of events for any
+//!   executor on `async-io`; `HyperTransport` (its builder adds CA files);
+//!   `Transport` to bring another client.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
 //! |---|---|---|
-//! | `tokio` (default) | `bedrock_sse::tokio` | `JobWatch`, an async `Stream` of events over reqwest, with tokio's timer |
-//! | `blocking` | `bedrock_sse::blocking` | `JobWatch`, an [`Iterator`] of events over ureq, for threads and scripts |
-//! | `async-std` or `smol` | `bedrock_sse::futures` | `JobWatch`, an async `Stream` of events over hyper on `async-net` and rustls, with `async-io`'s timer: no tokio runtime |
+//! | `tokio` | yes | the module `bedrock_sse::tokio` (crate `bedrock-sse-tokio`, over reqwest with rustls) |
+//! | `blocking` | no | the module `bedrock_sse::blocking` (crate `bedrock-sse-blocking`, over ureq with rustls) |
+//! | `async-std`, `smol` | no | the module `bedrock_sse::futures` (crate `bedrock-sse-futures`, over hyper on `async-net` with rustls, and `async-io`'s timer: no tokio runtime) |
 //!
 //! `async-std` and `smol` name the same adapter (both executors run on
 //! `async-io` and the futures-io traits), so either feature gives the one
-//! module `bedrock_sse::futures`; with `default-features = false` the tree
-//! holds no tokio runtime.
+//! module `bedrock_sse::futures`.
+//!
+//! Without any feature this crate is the core alone (with `std`), for the
+//! decoder or to drive [`watch::Watch`] from your own loop. In
+//! `Cargo.toml`, for tokio (whose `macros` and `rt-multi-thread` features
+//! `#[tokio::main]` needs):
+//!
+//! ```toml
+//! [dependencies]
+//! bedrock-sse = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! and without an async runtime:
+//!
+//! ```toml
+//! [dependencies]
+//! bedrock-sse = { version = "0.1", default-features = false, features = ["blocking"] }
+//! ```
+//!
+//! ## Following a job
 //!
 //! Every adapter has the same shape: `JobWatch::new(transport, config)`,
 //! the events until the watch is over, then `outcome()`; `run()` returns
-//! the [`Outcome`]. Without any feature this crate is the core alone: drive
-//! [`watch::Watch`] from your own loop.
+//! the [`Outcome`]. The watch reports its decisions as `tracing` events in
+//! a `watch` span; no credential ever appears in them, nor in any error or
+//! `Debug` output.
 //!
 //! ```no_run
 //! # #[cfg(feature = "tokio")]
@@ -45,10 +100,34 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The same with the blocking adapter:
+//!
+//! ```no_run
+//! # #[cfg(feature = "blocking")]
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use bedrock_sse::blocking::{JobWatch, UreqTransport};
+//! use bedrock_sse::{Outcome, WatchConfig, WatchEvent};
+//!
+//! let config = WatchConfig::from_env("job_01JABCD123")?;
+//! let outcome = JobWatch::new(UreqTransport::new(), config).run(|event| {
+//!     if let WatchEvent::Job { id, event } = event {
+//!         println!("#{id} {} {:?}", event.name(), event.status());
+//!     }
+//! });
+//! if let Outcome::Finished { end, .. } = outcome {
+//!     println!("the job ended: {end}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The crate's `examples/` hold a runnable program per adapter, and the
+//! README documents configuration, timeouts, redirects and outcomes.
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub use bedrock_sse_core::{api, http, job, sse, watch};
+pub use bedrock_sse_core::{api, fleet, http, job, sse, watch};
 
 pub use bedrock_sse_core::api::{Credentials, Secret};
 pub use bedrock_sse_core::job::{JobEnd, JobEvent, JobStatus, OwnedJobEvent};
@@ -83,8 +162,3 @@ pub mod blocking {
 pub mod futures {
     pub use bedrock_sse_futures::*;
 }
-
-/// The README's Rust examples, compiled as doctests so they stay true.
-#[cfg(all(doctest, feature = "tokio"))]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeExamples;
