@@ -29,7 +29,7 @@ use serde_json::json;
 const KEY: &str = "sk_fleet_bench";
 /// How long each job stays quiet after its first event: the window in
 /// which memory is measured and the storm happens.
-const QUIET: Duration = Duration::from_secs(12);
+const QUIET: Duration = Duration::from_secs(25);
 /// The job's events after the quiet window.
 const EVENTS: u32 = 100;
 const TICK: Duration = Duration::from_millis(50);

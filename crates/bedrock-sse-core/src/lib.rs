@@ -35,7 +35,7 @@
 // Denied everywhere; only `sse::scan` opts in, for its SSE2 loads, each
 // block with a `SAFETY:` proof.
 #![deny(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(feature = "std")]
