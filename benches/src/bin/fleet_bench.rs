@@ -2,9 +2,14 @@
 //! runs in a second process on loopback, through the tokio `FleetWatch`.
 //! It reports, as one Markdown table row: whether every job completed with
 //! every event once, the client's resident memory per idle watch, its CPU
-//! per delivered event, the TCP connections it used, and the storm after
-//! the server ends every stream at once (the busiest 100 ms, and the time
-//! until every watch had reconnected).
+//! per delivered event, the requests (over HTTP/1.1, each on a connection
+//! of its own) or connections (over HTTP/2) the server saw, and the storm
+//! after the server ends every stream at once (the busiest 100 ms at the
+//! server, and the time until every watch had reconnected). On stderr: the
+//! client's sockets while idle, failed attempts, the storm's histogram, and
+//! the first gaps in any job's event ids (events the server never sent that
+//! watch: a watch that reaches the simulator after its job ended is sent
+//! only the terminal event).
 //!
 //! ```text
 //! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 1000
@@ -123,6 +128,8 @@ async fn serve(watches: usize) {
             }
             "report" => {
                 let log = sim.request_log().records();
+                // Distinct peers are connections only over HTTP/2: over
+                // HTTP/1.1 a closed connection's port may be used again.
                 let peers: std::collections::HashSet<_> = log.iter().map(|r| r.peer).collect();
                 let from = storm_from.unwrap_or(log.len()).min(log.len());
                 // Counted from the first reconnect, which follows the storm
@@ -145,6 +152,7 @@ async fn serve(watches: usize) {
                     json!({
                         "requests": log.len(),
                         "connections": peers.len(),
+                        "requests_total": log.len(),
                         "storm_requests": log.len() - from,
                         "storm_buckets": buckets,
                         "storm_last_ms": last.as_millis() as u64,
@@ -233,6 +241,8 @@ async fn client(options: &Options) -> Result<(), String> {
     }
     let mut last_ids: HashMap<String, u64> = HashMap::new();
     let mut events = 0u64;
+    let mut failed_attempts = 0u64;
+    let mut gaps = Vec::new();
     let mut completed = 0usize;
     let mut problems = 0usize;
     let mut streaming_at = None;
@@ -248,11 +258,20 @@ async fn client(options: &Options) -> Result<(), String> {
             } => {
                 events += 1;
                 let id: u64 = id.parse().unwrap_or(0);
-                let last = last_ids.entry(job_id).or_insert(0);
+                let last = last_ids.entry(job_id.clone()).or_insert(0);
                 if id <= *last {
                     problems += 1; // twice, or out of order
                 }
+                if id > *last + 1 && gaps.len() < 5 {
+                    gaps.push((job_id, *last, id, started.elapsed()));
+                }
                 *last = id;
+            }
+            FleetEvent::Event {
+                event: WatchEvent::Reconnecting { cause: Some(_), .. },
+                ..
+            } => {
+                failed_attempts += 1;
             }
             FleetEvent::Outcome { outcome, .. } => {
                 if outcome.job_end() == Some(JobEnd::Completed) {
@@ -308,15 +327,22 @@ async fn client(options: &Options) -> Result<(), String> {
         },
         (rss_idle.saturating_sub(rss_before)) as f64 / options.watches as f64,
         cpu_used.as_secs_f64() * 1e6 / events.max(1) as f64,
-        report["connections"],
+        if options.http2 {
+            format!("{} connections", report["connections"])
+        } else {
+            format!("{} requests", report["requests_total"])
+        },
         peak,
         peak as f64 * 100.0 / options.watches as f64,
         report["storm_last_ms"].as_u64().unwrap_or(0) as f64 / 1000.0,
         started.elapsed().as_secs_f64(),
     );
     eprintln!(
-        "client sockets while idle: {} (before: {sockets_before}); storm histogram per 100 ms: {buckets:?}",
+        "client sockets while idle: {} (before: {sockets_before}); failed connection attempts: {failed_attempts}; storm histogram per 100 ms: {buckets:?}",
         sockets_idle
     );
+    if !gaps.is_empty() {
+        eprintln!("first gaps in ids (job, last id, next id, when): {gaps:?}");
+    }
     Ok(())
 }
