@@ -691,7 +691,11 @@ impl Watch {
     fn redirect(&mut self, status: u16, location: Option<&[u8]>) {
         let (from_url, hops, credentials) = match &self.redirect {
             Some(r) => (r.url.clone(), r.hops, r.credentials),
-            None => (self.request().url().into(), 0, true),
+            None => (
+                self.config.base_url.stream_url(self.config.job_id.as_str()),
+                0,
+                true,
+            ),
         };
         let fail = |error| Outcome::Failed(error);
         if self.config.redirects == RedirectPolicy::Never {
