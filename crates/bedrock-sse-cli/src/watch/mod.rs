@@ -294,6 +294,8 @@ async fn follow_with(
             }
         }
     }
+    // The closing table lists the jobs in the order they were given.
+    reports.sort_by_key(|report| jobs.iter().position(|job| *job == report.job_id));
     if let Err(error) = reporter.summary(&reports) {
         return write_failed(&error);
     }
