@@ -14,7 +14,11 @@
 //! ```text
 //! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 1000
 //! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 10000 --http2
+//! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 1000 --blocking
 //! ```
+//!
+//! `--blocking` follows each job with the blocking adapter on a thread of
+//! its own instead (no fleet), and reports its memory per idle watch.
 //!
 //! Linux only (it reads `/proc/self`). Timing figures depend on the machine;
 //! compare rows of one run.
@@ -42,12 +46,14 @@ const TICK: Duration = Duration::from_millis(50);
 struct Options {
     watches: usize,
     http2: bool,
+    blocking: bool,
 }
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
         watches: 1_000,
         http2: false,
+        blocking: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -59,6 +65,7 @@ fn options() -> Result<Options, String> {
                     .ok_or("--watches takes a number")?;
             }
             "--http2" => options.http2 = true,
+            "--blocking" => options.blocking = true,
             "--serve" => {}
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -82,6 +89,15 @@ fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--serve") {
         runtime.block_on(serve(options.watches));
         return ExitCode::SUCCESS;
+    }
+    if options.blocking {
+        return match blocking_client(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("fleet-bench: {message}");
+                ExitCode::FAILURE
+            }
+        };
     }
     match runtime.block_on(client(&options)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -201,6 +217,90 @@ fn sockets() -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Starts the server process; returns it, its stdin and stdout, and its
+/// base URL.
+fn start_server(
+    options: &Options,
+) -> Result<
+    (
+        std::process::Child,
+        std::process::ChildStdin,
+        BufReader<std::process::ChildStdout>,
+        String,
+    ),
+    String,
+> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut server = Command::new(exe)
+        .args(["--serve", "--watches", &options.watches.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let to_server = server.stdin.take().ok_or("no stdin")?;
+    let mut from_server = BufReader::new(server.stdout.take().ok_or("no stdout")?);
+    let mut line = String::new();
+    from_server
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    Ok((server, to_server, from_server, line.trim().to_owned()))
+}
+
+/// The blocking adapter: a thread per job, no fleet; memory per idle watch.
+fn blocking_client(options: &Options) -> Result<(), String> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (mut server, mut to_server, _from_server, base_url) = start_server(options)?;
+    let transport = bedrock_sse_blocking::UreqTransport::new();
+    let rss_before = rss_kib();
+    let streaming = Arc::new(AtomicUsize::new(0));
+    let completed = Arc::new(AtomicUsize::new(0));
+    let mut threads = Vec::with_capacity(options.watches);
+    for n in 0..options.watches {
+        let config = WatchConfig::builder(job_id(n))
+            .and_then(|b| b.base_url(base_url.as_str()))
+            .and_then(|b| b.bearer(KEY))
+            .map_err(|e| e.to_string())?
+            .build();
+        let (transport, streaming, completed) =
+            (transport.clone(), streaming.clone(), completed.clone());
+        let thread = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || {
+                let mut first = true;
+                let outcome = bedrock_sse_blocking::JobWatch::new(transport, config).run(|event| {
+                    if first && matches!(event, WatchEvent::Job { .. }) {
+                        first = false;
+                        streaming.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+                if outcome.job_end() == Some(JobEnd::Completed) {
+                    completed.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        threads.push(thread);
+    }
+    while streaming.load(Ordering::Relaxed) < options.watches {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let rss_idle = rss_kib();
+    for thread in threads {
+        thread.join().map_err(|_| "a watch thread panicked")?;
+    }
+    writeln!(to_server, "quit").ok();
+    server.wait().ok();
+    println!(
+        "| {} | blocking, HTTP/1.1 | {}/{} | {:.1} KiB per idle watch (two threads each) |",
+        options.watches,
+        completed.load(Ordering::Relaxed),
+        options.watches,
+        (rss_idle.saturating_sub(rss_before)) as f64 / options.watches as f64,
+    );
+    Ok(())
 }
 
 async fn client(options: &Options) -> Result<(), String> {

@@ -16,7 +16,12 @@ use bedrock_sse_core::watch::{
 use crate::transport::Transport;
 
 /// How much a reader thread reads at a time.
-const CHUNK: usize = 16 * 1024;
+/// (Events are small; a large one takes more reads, and the reader's buffer
+/// is most of what an idle watch holds.)
+const CHUNK: usize = 4 * 1024;
+/// The reader thread's stack: it only reads and sends (rustls decrypts on
+/// it), far from the default 2 MiB.
+const READER_STACK: usize = 128 * 1024;
 /// Chunks a reader thread may read ahead of the driver: it then blocks, so
 /// a slow consumer bounds memory at this many chunks per connection.
 const READ_AHEAD: usize = 4;
@@ -198,6 +203,7 @@ fn spawn_reader<B: Read + Send + 'static>(mut body: B) -> Option<Receiver<Chunk>
     let (tx, rx) = mpsc::sync_channel(READ_AHEAD);
     let started = thread::Builder::new()
         .name("bedrock-sse-body".into())
+        .stack_size(READER_STACK)
         .spawn(move || read_body(&mut body, &tx));
     started.ok().map(|_| rx)
 }

@@ -125,8 +125,10 @@ impl UreqTransportBuilder {
 /// The agent every transport of this crate uses: rustls with `roots`, the
 /// proxy from the environment (ureq's default), statuses as answers, no
 /// redirects.
-/// The read buffer; also the most a response head may take.
-const INPUT_BUFFER: usize = 16 * 1024;
+/// The read buffer.
+const INPUT_BUFFER: usize = 8 * 1024;
+/// The most a response head may take.
+const MAX_HEAD: usize = 16 * 1024;
 /// The write buffer: a request is a few hundred bytes of headers.
 const OUTPUT_BUFFER: usize = 4 * 1024;
 
@@ -155,7 +157,7 @@ fn agent(roots: &TrustRoots) -> ureq::Agent {
         // each way would be most of a watch's memory.
         .input_buffer_size(INPUT_BUFFER)
         .output_buffer_size(OUTPUT_BUFFER)
-        .max_response_header_size(INPUT_BUFFER)
+        .max_response_header_size(MAX_HEAD)
         .build()
         .into()
 }
