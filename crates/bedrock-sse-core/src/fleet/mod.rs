@@ -494,8 +494,13 @@ impl Fleet {
             }
             self.actions.push_back((id, action));
         }
+        let mut moved = false;
         while let Some(event) = entry.watch.poll_event() {
             self.events.push_back((id, event));
+            moved = true;
+        }
+        if moved {
+            entry.watch.release_queue();
         }
         if entry.awaiting_head && !entry.watch.awaiting_head() {
             entry.awaiting_head = false;

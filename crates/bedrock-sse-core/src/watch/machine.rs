@@ -521,6 +521,14 @@ impl Watch {
         self.sink.events.pop_front()
     }
 
+    /// Gives back the event queue's memory once it is empty: a fleet moves
+    /// every event out at once, and holds thousands of watches.
+    pub(crate) fn release_queue(&mut self) {
+        if self.sink.events.is_empty() {
+            self.sink.events = VecDeque::new();
+        }
+    }
+
     /// When to call [`handle_timeout`](Self::handle_timeout) if nothing
     /// else happens first: the reconnect time, the idle deadline or the
     /// overall deadline, whichever is first. Never earlier than the latest
