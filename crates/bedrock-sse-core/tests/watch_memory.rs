@@ -47,6 +47,9 @@ static ALLOCATOR: Counting = Counting;
 
 const KIB: usize = 1024;
 
+/// Writes the next chunk of a hostile stream, given how much was sent.
+type Fill = Box<dyn Fn(usize, &mut Vec<u8>)>;
+
 /// Feeds a watch (small limits) a 200 response and then `total` bytes made
 /// by `fill`, 16 KiB at a time, draining its events as a driver does;
 /// returns the peak of memory over the baseline, and the events seen.
@@ -89,7 +92,7 @@ fn hostile_streams_stay_within_the_limits() {
     // small constant: the watch itself and one queued event.
     let limits = 8 * KIB + 9 * KIB + KIB + KIB;
     let bound = 2 * limits + 8 * KIB;
-    let cases: [(&str, usize, Box<dyn Fn(usize, &mut Vec<u8>)>); 6] = [
+    let cases: [(&str, usize, Fill); 6] = [
         (
             "an endless line",
             64 << 20,
