@@ -1,7 +1,7 @@
 //! The driver loop: a [`Watch`] fed by a [`Transport`] and a tokio timer.
 
 use std::collections::hash_map::RandomState;
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -11,8 +11,8 @@ use bedrock_sse_core::watch::{
 };
 use futures_util::Stream;
 use futures_util::future::BoxFuture;
-use tokio::time::{self, Sleep};
 
+use crate::clock::Clock;
 use crate::transport::{Response, Transport};
 
 /// Follows one job to its end over a [`Transport`], with tokio's timer.
@@ -26,12 +26,9 @@ use crate::transport::{Response, Transport};
 pub struct JobWatch<T: Transport> {
     watch: Watch,
     transport: T,
-    /// The driver's epoch: the core's [`Instant`] is the time since it.
-    origin: time::Instant,
+    /// The core's time, and the timer for the watch's next deadline.
+    clock: Clock,
     conn: Conn<T::Body>,
-    /// The watch's next deadline, re-armed whenever it moves (made on the
-    /// first poll, inside the runtime).
-    timer: Option<Pin<Box<Sleep>>>,
     outcome: Option<Outcome>,
     span: tracing::Span,
 }
@@ -53,13 +50,11 @@ impl<T: Transport> JobWatch<T> {
     /// The same with a chosen jitter seed, for reproducible runs.
     pub fn with_seed(transport: T, config: WatchConfig, seed: u64) -> Self {
         let span = tracing::info_span!("watch", job_id = %config.job_id());
-        let origin = time::Instant::now();
         JobWatch {
             watch: Watch::new(config, Instant::ZERO, seed),
             transport,
-            origin,
+            clock: Clock::start(),
             conn: Conn::Closed,
-            timer: None,
             outcome: None,
             span,
         }
@@ -132,17 +127,8 @@ impl<T: Transport> JobWatch<T> {
                 debug_assert!(false, "a live watch without a deadline");
                 return Poll::Ready(None);
             };
-            let wake = self.origin + at.as_duration();
-            // Made on first use: a timer needs the runtime, which the
-            // constructor may have been called outside of.
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(time::sleep_until(wake)));
-            if timer.deadline() != wake {
-                timer.as_mut().reset(wake);
-            }
-            ready!(timer.as_mut().poll(cx));
-            let now = self.now();
+            ready!(self.clock.poll_until(at, cx));
+            let now = self.clock.now();
             self.watch.handle_timeout(now);
         }
     }
@@ -153,7 +139,7 @@ impl<T: Transport> JobWatch<T> {
             Conn::Closed => return Poll::Pending,
             Conn::Connecting(send) => match ready!(send.as_mut().poll(cx)) {
                 Ok(response) => {
-                    let now = self.now();
+                    let now = self.clock.now();
                     self.watch
                         .handle_response(now, response.status, &response.headers);
                     self.conn = Conn::Reading(response.body);
@@ -167,7 +153,7 @@ impl<T: Transport> JobWatch<T> {
                 None => Ok(None),
             },
         };
-        let now = self.now();
+        let now = self.clock.now();
         match input {
             Ok(Some(bytes)) => self.watch.handle_body(now, &bytes),
             Ok(None) => {
@@ -180,10 +166,6 @@ impl<T: Transport> JobWatch<T> {
             }
         }
         Poll::Ready(())
-    }
-
-    fn now(&self) -> Instant {
-        Instant::from_duration(time::Instant::now().saturating_duration_since(self.origin))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -13,8 +13,8 @@ use bedrock_sse_core::watch::{Action, Instant, Outcome, TransportError, WatchCon
 use bytes::Bytes;
 use futures_util::stream::{AbortHandle, Abortable, SelectAll};
 use futures_util::{Stream, StreamExt};
-use tokio::time::{self, Sleep};
 
+use crate::clock::Clock;
 use crate::transport::{Response, Transport};
 
 /// What a [`FleetWatch`] reports, tagged with the watch (and its job).
@@ -85,12 +85,12 @@ type Connection = Pin<Box<dyn Stream<Item = (WatchId, Input)> + Send>>;
 pub struct FleetWatch<T: Transport> {
     fleet: Fleet,
     transport: T,
-    origin: time::Instant,
+    /// The core's time, and the timer for the fleet's next deadline.
+    clock: Clock,
     connections: SelectAll<Connection>,
     /// How to close each watch's open connection.
     open: HashMap<WatchId, AbortHandle>,
     jobs: HashMap<WatchId, String>,
-    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<T: Transport> FleetWatch<T> {
@@ -103,22 +103,20 @@ impl<T: Transport> FleetWatch<T> {
 
     /// The same with a chosen seed, for reproducible runs.
     pub fn with_seed(transport: T, config: FleetConfig, seed: u64) -> Self {
-        let origin = time::Instant::now();
         FleetWatch {
             fleet: Fleet::new(config, Instant::ZERO, seed),
             transport,
-            origin,
+            clock: Clock::start(),
             connections: SelectAll::new(),
             open: HashMap::new(),
             jobs: HashMap::new(),
-            timer: None,
         }
     }
 
     /// Starts following `config`'s job.
     pub fn add(&mut self, config: WatchConfig) -> WatchId {
         let job = config.job_id().as_str().to_owned();
-        let now = self.now();
+        let now = self.clock.now();
         let id = self.fleet.add(config, now);
         self.jobs.insert(id, job);
         id
@@ -127,7 +125,7 @@ impl<T: Transport> FleetWatch<T> {
     /// Stops following watch `id`, closing its connection; no outcome is
     /// reported for it. Returns whether it was there.
     pub fn remove(&mut self, id: WatchId) -> bool {
-        let now = self.now();
+        let now = self.clock.now();
         let removed = self.fleet.remove(id, now);
         if removed {
             self.jobs.remove(&id);
@@ -188,7 +186,7 @@ impl<T: Transport> FleetWatch<T> {
                 return Poll::Ready(None);
             }
             if let Poll::Ready(Some((id, input))) = self.connections.poll_next_unpin(cx) {
-                let now = self.now();
+                let now = self.clock.now();
                 match input {
                     Input::Head { status, headers } => {
                         self.fleet.handle_response(id, now, status, &headers);
@@ -209,23 +207,10 @@ impl<T: Transport> FleetWatch<T> {
                 // Waiting on connections only (or for the cap to free up).
                 return Poll::Pending;
             };
-            let wake = self.origin + at.as_duration();
-            // Made on first use: a timer needs the runtime, which the
-            // constructor may have been called outside of.
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(time::sleep_until(wake)));
-            if timer.deadline() != wake {
-                timer.as_mut().reset(wake);
-            }
-            ready!(timer.as_mut().poll(cx));
-            let now = self.now();
+            ready!(self.clock.poll_until(at, cx));
+            let now = self.clock.now();
             self.fleet.handle_timeout(now);
         }
-    }
-
-    fn now(&self) -> Instant {
-        Instant::from_duration(time::Instant::now().saturating_duration_since(self.origin))
     }
 }
 

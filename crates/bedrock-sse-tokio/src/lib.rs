@@ -45,6 +45,7 @@
 //! the job id; no credential ever appears in them.
 #![forbid(unsafe_code)]
 
+mod clock;
 mod driver;
 mod events;
 mod fleet;
