@@ -46,7 +46,7 @@ impl Budget {
 
     /// Starts a new window if the old one is over; until a response says
     /// otherwise, the next window is as long as the default.
-    fn refresh(&mut self, now: Instant, window: Duration) {
+    pub(super) fn refresh(&mut self, now: Instant, window: Duration) {
         if let Some(at) = self.resets_at.filter(|&at| now >= at) {
             // Whole windows may have passed unseen.
             let mut next = at + window.max(Duration::from_millis(1));
@@ -62,28 +62,16 @@ impl Budget {
         }
     }
 
-    /// When the budget allows the next request: `now` if it does, else
-    /// when its window resets or its 429 wait ends.
-    pub(super) fn ready_at(&mut self, now: Instant, window: Duration) -> Instant {
-        self.refresh(now, window);
+    /// When the budget allows the next request, as last
+    /// [refreshed](Self::refresh): `now` if it does, else when its window
+    /// resets or its 429 wait ends.
+    pub(super) fn blocked_or(&self, now: Instant) -> Instant {
         if now < self.blocked_until {
             return self.blocked_until;
         }
         match self.remaining {
             // Spent, with no known reset (cannot happen once a response
             // said both): let one request probe.
-            Some(0) => self.resets_at.unwrap_or(now),
-            _ => now,
-        }
-    }
-
-    /// [`ready_at`](Self::ready_at) without starting a new window (so
-    /// possibly earlier than `now`, never later than the truth).
-    pub(super) fn blocked_or(&self, now: Instant) -> Instant {
-        if now < self.blocked_until {
-            return self.blocked_until;
-        }
-        match self.remaining {
             Some(0) => self.resets_at.unwrap_or(now),
             _ => now,
         }

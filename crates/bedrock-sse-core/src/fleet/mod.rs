@@ -552,21 +552,20 @@ impl Fleet {
             .push(Reverse((at, self.next_ticket, id.index, id.generation)));
     }
 
-    /// The budget whose first waiting watch may go first, and when.
-    fn next_grant(&mut self) -> Option<(usize, Instant)> {
+    /// The budget whose first waiting watch may go first, and when (with
+    /// the budgets as last refreshed: a window that ended since only makes
+    /// the time earlier, never later).
+    fn next_grant(&self) -> Option<(usize, Instant)> {
         let now = self.now;
-        let window = self.config.budget_window;
-        let mut best: Option<(usize, Instant, u64)> = None;
-        for (index, budget) in self.budgets.iter_mut().enumerate() {
-            let Some((eligible, ticket)) = budget.head() else {
-                continue;
-            };
-            let at = eligible.max(budget.ready_at(now, window));
-            if best.is_none_or(|(_, b_at, b_ticket)| (at, ticket) < (b_at, b_ticket)) {
-                best = Some((index, at, ticket));
-            }
-        }
-        let (index, at, _) = best?;
+        let (index, at, _) = self
+            .budgets
+            .iter()
+            .enumerate()
+            .filter_map(|(index, budget)| {
+                let (eligible, ticket) = budget.head()?;
+                Some((index, eligible.max(budget.blocked_or(now)), ticket))
+            })
+            .min_by_key(|&(_, at, ticket)| (at, ticket))?;
         let burst = self.config.burst(self.len);
         Some((
             index,
@@ -574,19 +573,12 @@ impl Fleet {
         ))
     }
 
-    /// [`next_grant`](Self::next_grant)'s time, without changing anything
-    /// (budgets are refreshed lazily, which only ever makes it earlier).
+    /// When the next waiting watch may be granted, if the cap allows one.
     fn next_grant_at(&self) -> Option<Instant> {
         if self.open >= self.config.max_connections {
             return None; // A closing connection will wake the fleet.
         }
-        let burst = self.config.burst(self.len);
-        let pace = self.pace.next_at(self.now, burst, self.config.storm_tick);
-        self.budgets
-            .iter()
-            .filter_map(|b| b.head().map(|(at, _)| at.max(b.blocked_or(self.now))))
-            .min()
-            .map(|at| at.max(pace))
+        self.next_grant().map(|(_, at)| at)
     }
 
     /// Grants waiting watches their connections while the cap, the pace
@@ -595,6 +587,10 @@ impl Fleet {
         loop {
             if self.open >= self.config.max_connections {
                 return;
+            }
+            let (now, window) = (self.now, self.config.budget_window);
+            for budget in &mut self.budgets {
+                budget.refresh(now, window);
             }
             let Some((index, at)) = self.next_grant() else {
                 return;
