@@ -2,52 +2,14 @@
 //! measured with a counting global allocator, so this file holds a single
 //! test (tests in one binary run in parallel and would share the counters).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+mod peak_alloc;
 
 use bedrock_sse_core::sse::{Decoder, Item, Limits};
-
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Relaxed) + by;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; only counters are
-// updated alongside.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-        grew(new_size);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// The most memory allocated at once while decoding `input` in chunks of
 /// `chunk` bytes, over what was allocated before; and the items' kinds.
 fn peak_while_decoding(limits: Limits, input: &[u8], chunk: usize) -> (usize, usize, usize) {
-    let base = CURRENT.load(Relaxed);
-    PEAK.store(base, Relaxed);
+    let base = peak_alloc::start();
     let mut decoder = Decoder::with_limits(limits);
     let (mut events, mut errors) = (0, 0);
     for piece in input.chunks(chunk) {
@@ -58,7 +20,7 @@ fn peak_while_decoding(limits: Limits, input: &[u8], chunk: usize) -> (usize, us
         });
     }
     drop(decoder);
-    (PEAK.load(Relaxed) - base, events, errors)
+    (peak_alloc::peak_over(base), events, errors)
 }
 
 fn line(prefix: &[u8], fill: u8, len: usize) -> Vec<u8> {

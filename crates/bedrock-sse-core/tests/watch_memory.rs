@@ -3,47 +3,10 @@
 //! counting global allocator, so this file holds a single test (tests in
 //! one binary run in parallel and would share the counters).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+mod peak_alloc;
 
 use bedrock_sse_core::sse::Limits;
 use bedrock_sse_core::watch::{Instant, Watch, WatchConfig, WatchEvent};
-
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Relaxed) + by;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; only counters are
-// updated alongside.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-        grew(new_size);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 const KIB: usize = 1024;
 
@@ -60,8 +23,7 @@ fn peak(total: usize, fill: impl Fn(usize, &mut Vec<u8>)) -> (usize, usize) {
         .limits(limits)
         .build();
     let mut chunk = Vec::with_capacity(16 * KIB);
-    let base = CURRENT.load(Relaxed);
-    PEAK.store(base, Relaxed);
+    let base = peak_alloc::start();
     let mut now = Instant::ZERO;
     let mut watch = Watch::new(config, now, 1);
     while watch.poll_action().is_some() {}
@@ -82,7 +44,7 @@ fn peak(total: usize, fill: impl Fn(usize, &mut Vec<u8>)) -> (usize, usize) {
         assert!(!watch.is_finished(), "the watch goes on");
     }
     drop(watch);
-    (PEAK.load(Relaxed) - base, events)
+    (peak_alloc::peak_over(base), events)
 }
 
 #[test]
