@@ -16,7 +16,12 @@
 //! at run time, with `std`), else with SSE2, which is part of the x86-64
 //! baseline, and by a portable loop on every other target; all three are
 //! tested to agree on the same inputs.
-#![allow(unsafe_code)]
+//!
+//! This is the crate's only `unsafe` code: the SIMD loads, and taking
+//! proven-ASCII bytes as text unchecked. The `portable` feature removes all
+//! of it: the portable loop on every target, and text validated like any
+//! other (the crate is then `#![forbid(unsafe_code)]`).
+#![cfg_attr(not(feature = "portable"), allow(unsafe_code))]
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -56,14 +61,18 @@ impl<'a> Ascii<'a> {
     pub(crate) fn str_of(self, part: &'a [u8]) -> Option<&'a str> {
         let (whole, inner) = (self.0.as_ptr_range(), part.as_ptr_range());
         if whole.start <= inner.start && inner.end <= whole.end {
+            #[cfg(not(feature = "portable"))]
             // SAFETY: `part` lies inside `self.0` (checked just above), whose
             // bytes `LineEnds` inspected and found all below 0x80; they stay
             // unchanged for `'a` because they are borrowed immutably. Any
             // run of ASCII bytes is valid UTF-8.
-            Some(unsafe { core::str::from_utf8_unchecked(part) })
-        } else {
-            None
+            return Some(unsafe { core::str::from_utf8_unchecked(part) });
+            // The portable build takes no proof on trust: it validates
+            // (which cannot fail on ASCII).
+            #[cfg(feature = "portable")]
+            return core::str::from_utf8(part).ok();
         }
+        None
     }
 }
 
@@ -256,22 +265,24 @@ impl HeldLine {
     /// `self` unchanged, if it is not UTF-8.
     pub(crate) fn take_string(&mut self) -> Option<String> {
         let bytes = core::mem::take(&mut self.bytes);
-        if self.unproven {
-            return match String::from_utf8(bytes) {
-                Ok(text) => {
-                    self.unproven = false;
-                    Some(text)
-                }
-                Err(invalid) => {
-                    self.bytes = invalid.into_bytes();
-                    None
-                }
-            };
+        #[cfg(not(feature = "portable"))]
+        if !self.unproven {
+            // SAFETY: every part pushed since the last `clear` was covered
+            // by an `Ascii` proof (see `push`), so every byte is below 0x80,
+            // and any run of ASCII bytes is valid UTF-8.
+            return Some(unsafe { String::from_utf8_unchecked(bytes) });
         }
-        // SAFETY: every part pushed since the last `clear` was covered by an
-        // `Ascii` proof (see `push`), so every byte is below 0x80, and any
-        // run of ASCII bytes is valid UTF-8.
-        Some(unsafe { String::from_utf8_unchecked(bytes) })
+        // Not proven ASCII (or the portable build, which validates anyway).
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                self.unproven = false;
+                Some(text)
+            }
+            Err(invalid) => {
+                self.bytes = invalid.into_bytes();
+                None
+            }
+        }
     }
 
     /// Reuses `text`'s allocation as an empty line buffer.
@@ -282,7 +293,7 @@ impl HeldLine {
 }
 
 /// What a run of whole blocks found.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Run {
     /// The block holding the first line end; else where the whole blocks end.
     start: usize,
@@ -298,13 +309,13 @@ pub(crate) struct Run {
 /// block.
 #[inline]
 fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    #[cfg(all(target_arch = "x86_64", feature = "std", not(feature = "portable")))]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: `avx2::blocks` needs only the AVX2 instructions, and the
         // CPU was just found to have them.
         return unsafe { avx2::blocks(haystack, start, clean_from) };
     }
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable")))]
     {
         run_blocks(
             haystack,
@@ -314,16 +325,23 @@ fn blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
             |haystack, start| skip_blocks(haystack, start, sse2::quiet),
         )
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(any(not(target_arch = "x86_64"), feature = "portable"))]
     {
-        run_blocks(
-            haystack,
-            start,
-            clean_from,
-            portable_masks,
-            |haystack, start| skip_blocks(haystack, start, |block| portable_masks(block) == (0, 0)),
-        )
+        portable_blocks(haystack, start, clean_from)
     }
+}
+
+/// [`blocks`] with the portable masks: the only path on targets without a
+/// SIMD one and in the `portable` build, and the reference for the others.
+#[cfg(any(test, not(target_arch = "x86_64"), feature = "portable"))]
+fn portable_blocks(haystack: &[u8], start: usize, clean_from: usize) -> Run {
+    run_blocks(
+        haystack,
+        start,
+        clean_from,
+        portable_masks,
+        |haystack, start| skip_blocks(haystack, start, |block| portable_masks(block) == (0, 0)),
+    )
 }
 
 /// Where the run of whole quiet blocks (no line end, no high byte) from
@@ -387,24 +405,25 @@ fn run_blocks(
 /// goes through [`blocks`]; this one-block dispatch is for the tests.)
 #[cfg(test)]
 fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    #[cfg(all(target_arch = "x86_64", feature = "std", not(feature = "portable")))]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: `avx2::masks` needs only the AVX2 instructions, and the
         // CPU was just found to have them.
         return unsafe { avx2::masks(block) };
     }
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(feature = "portable")))]
     {
         sse2::masks(block)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(any(not(target_arch = "x86_64"), feature = "portable"))]
     {
         portable_masks(block)
     }
 }
 
-/// The reference: one byte at a time, for targets without a SIMD path.
-#[cfg(any(test, not(target_arch = "x86_64")))]
+/// The reference: one byte at a time, for targets without a SIMD path and
+/// the `portable` build.
+#[cfg(any(test, not(target_arch = "x86_64"), feature = "portable"))]
 #[inline]
 pub(crate) fn portable_masks(block: &[u8; BLOCK]) -> (u64, u64) {
     block
@@ -420,7 +439,7 @@ pub(crate) fn portable_masks(block: &[u8; BLOCK]) -> (u64, u64) {
 
 /// Two 32-byte halves instead of four 16-byte lanes, on CPUs that have
 /// AVX2 (asked at run time, which needs `std`).
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[cfg(all(target_arch = "x86_64", feature = "std", not(feature = "portable")))]
 mod avx2 {
     use core::arch::x86_64::{
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
@@ -553,7 +572,7 @@ mod avx2 {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(feature = "portable")))]
 mod sse2 {
     use core::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
@@ -642,6 +661,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
+        // The portable build has no SIMD masks to compare.
+        #[cfg(not(feature = "portable"))]
         #[test]
         fn the_simd_masks_match_the_portable_masks(block in proptest::array::uniform32(any::<u8>()), other in proptest::array::uniform32(prop_oneof![Just(b'\n'), Just(b'\r'), any::<u8>()])) {
             let mut whole = [0u8; BLOCK];
@@ -649,16 +670,16 @@ mod tests {
             whole[32..].copy_from_slice(&other);
             prop_assert_eq!(masks(&whole), portable_masks(&whole));
             let quiet = portable_masks(&whole) == (0, 0);
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable")))]
             prop_assert_eq!(sse2::quiet(&whole), quiet);
-            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            #[cfg(all(target_arch = "x86_64", feature = "std", not(feature = "portable")))]
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: AVX2 was just detected.
                 prop_assert_eq!(unsafe { avx2::quiet(&whole) }, quiet);
             }
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", not(feature = "portable")))]
             prop_assert_eq!(sse2::masks(&whole), portable_masks(&whole));
-            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            #[cfg(all(target_arch = "x86_64", feature = "std", not(feature = "portable")))]
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: AVX2 was just detected.
                 prop_assert_eq!(unsafe { avx2::masks(&whole) }, portable_masks(&whole));
@@ -701,6 +722,40 @@ mod tests {
         }
     }
 
+    /// Haystacks of whole blocks, quiet and not, for the block loops.
+    fn blocky() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => Just(b'a'),
+                1 => Just(b'\n'),
+                1 => Just(b'\r'),
+                1 => Just(0xC3),
+                1 => any::<u8>(),
+            ],
+            0..700,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The block loop this build runs (AVX2 or SSE2 where there is
+        /// one) and the portable loop, on the same input from the same
+        /// state, find the same block and the same ASCII boundary.
+        #[test]
+        fn the_block_loop_matches_the_portable_loop(
+            bytes in blocky(),
+            start in 0usize..700,
+            clean_from in 0usize..700,
+        ) {
+            let start = start.min(bytes.len());
+            prop_assert_eq!(
+                blocks(&bytes, start, clean_from),
+                portable_blocks(&bytes, start, clean_from)
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn inspect_small_agrees_with_a_plain_loop(bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(0u8), Just(0x0B), Just(0x8A), any::<u8>()], 0..BLOCK)) {
@@ -729,9 +784,9 @@ mod tests {
     /// One SIMD `quiet` test per instruction set, against the masks.
     fn quiet_everywhere(block: &[u8; BLOCK]) -> bool {
         let quiet = portable_masks(block) == (0, 0);
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", not(feature = "portable")))]
         assert_eq!(sse2::quiet(block), quiet);
-        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        #[cfg(all(target_arch = "x86_64", feature = "std", not(feature = "portable")))]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was just detected.
             assert_eq!(unsafe { avx2::quiet(block) }, quiet);
