@@ -1,6 +1,6 @@
-//! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`) through the
+//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`) through the
 //! same checks as the cargo-fuzz targets, so that stable-toolchain CI runs
-//! every input the fuzzer found interesting.
+//! every input the fuzzer found interesting, for every target.
 
 mod support;
 
@@ -47,4 +47,47 @@ fn decode_corpus() {
 #[test]
 fn roundtrip_corpus() {
     replay("roundtrip", support::checks::check_roundtrip);
+}
+
+#[test]
+fn typed_corpus() {
+    replay("typed", support::checks::check_typed);
+}
+
+#[test]
+fn problem_corpus() {
+    replay("problem", support::checks::check_problem);
+}
+
+#[test]
+fn response_corpus() {
+    replay("response", support::checks::check_response);
+}
+
+#[test]
+fn watch_corpus() {
+    replay("watch", support::checks::check_watch);
+}
+
+/// Every target in `fuzz/fuzz_targets/` has its corpus replayed above.
+#[test]
+fn every_target_is_replayed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/fuzz_targets");
+    let mut targets: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
+        .map(|entry| entry.expect("a target").path())
+        .filter_map(|path| Some(path.file_stem()?.to_str()?.to_owned()))
+        .collect();
+    targets.sort();
+    assert_eq!(
+        targets,
+        [
+            "decode",
+            "problem",
+            "response",
+            "roundtrip",
+            "typed",
+            "watch"
+        ]
+    );
 }

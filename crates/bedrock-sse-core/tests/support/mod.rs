@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod checks;
+pub(crate) mod job_server;
 pub(crate) mod reference;
 
 use bedrock_sse_core::sse::{DecodeError, Decoder, Item, Limits, OwnedEvent};

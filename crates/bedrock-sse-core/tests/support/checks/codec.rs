@@ -1,10 +1,9 @@
-//! The properties the fuzz targets assert, in one place: `fuzz/` includes
-//! this module (through `support/mod.rs`), and `tests/fuzz_corpus.rs`
-//! replays the committed corpus through the same functions on stable.
+//! The wire format: the decoder under arbitrary chunking, and the encoder's
+//! round trip through it.
 
 use bedrock_sse_core::sse::{EncodeError, Encoder, Limits, LineEnding};
 
-use super::{Out, Rng, Run, cut, reference, run_chunks, unlimited};
+use super::super::{Out, Rng, Run, cut, reference, run_chunks, unlimited};
 
 /// Limits small enough that fuzzed streams break every one of them.
 fn tiny() -> Limits {
