@@ -35,10 +35,13 @@ fn peak(total: usize, fill: impl Fn(usize, &mut Vec<u8>)) -> (usize, usize) {
         fill(sent, &mut chunk);
         sent += chunk.len();
         now = now + std::time::Duration::from_millis(1);
-        watch.handle_body(now, &chunk);
-        while let Some(event) = watch.poll_event() {
-            if matches!(event, WatchEvent::Job { .. }) {
-                events += 1;
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            rest = &rest[watch.handle_body(now, rest)..];
+            while let Some(event) = watch.poll_event() {
+                if matches!(event, WatchEvent::Job { .. }) {
+                    events += 1;
+                }
             }
         }
         assert!(!watch.is_finished(), "the watch goes on");

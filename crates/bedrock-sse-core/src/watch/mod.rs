@@ -30,6 +30,17 @@
 //! ]
 //! .into_iter();
 //!
+//! // Hands the queued events to the application.
+//! fn drain(watch: &mut Watch, delivered: &mut Vec<String>) {
+//!     while let Some(event) = watch.poll_event() {
+//!         match event {
+//!             WatchEvent::Job { event: job, .. } => delivered.push(job.name().to_owned()),
+//!             WatchEvent::Reconnecting { cause, .. } => assert!(cause.is_none(), "a planned rotation"),
+//!             other => panic!("{other:?}"),
+//!         }
+//!     }
+//! }
+//!
 //! let mut now = Instant::ZERO;
 //! let mut watch = Watch::new(WatchConfig::builder("job_1").unwrap().build(), now, 0x5eed);
 //! let mut delivered = Vec::new();
@@ -43,20 +54,20 @@
 //!                 let body = bodies.next().expect("no more connections expected");
 //!                 for chunk in body.chunks(7) {
 //!                     now = now + Duration::from_millis(10);
-//!                     watch.handle_body(now, chunk);
+//!                     // The watch takes what it can queue; drain, then
+//!                     // feed it the rest.
+//!                     let mut rest = chunk;
+//!                     while !rest.is_empty() {
+//!                         rest = &rest[watch.handle_body(now, rest)..];
+//!                         drain(&mut watch, &mut delivered);
+//!                     }
 //!                 }
 //!                 watch.handle_eof(now);
 //!             }
 //!             Action::Close => { /* drop the response */ }
 //!         }
 //!     }
-//!     while let Some(event) = watch.poll_event() {
-//!         match event {
-//!             WatchEvent::Job { event: job, .. } => delivered.push(job.name().to_owned()),
-//!             WatchEvent::Reconnecting { cause, .. } => assert!(cause.is_none(), "a planned rotation"),
-//!             other => panic!("{other:?}"),
-//!         }
-//!     }
+//!     drain(&mut watch, &mut delivered);
 //!     if let Some(outcome) = watch.poll_outcome() {
 //!         break outcome;
 //!     }

@@ -27,8 +27,10 @@ pub(crate) const SECRET: &str = "sk_FUZZ_never_shown_42";
 /// * no job event is delivered twice (events are told apart by their
 ///   `message`: the scripted server gives each a unique one, and fuzzed
 ///   bytes are stripped of quotes so they cannot forge one);
-/// * the queue holds no more events than the inputs since the last drain
-///   could have made: one per byte fed plus one per input;
+/// * a body chunk is taken whole, or the watch stops at its queue cap and
+///   takes the rest once drained (then always something), and the queue
+///   holds at most [`Watch::MAX_QUEUED_EVENTS`] plus one notice per other
+///   input since the last drain;
 /// * the outcome comes exactly once, nothing is delivered or requested
 ///   after it, and a finished job's outcome carries its terminal event.
 pub(crate) struct Driver {
@@ -45,8 +47,11 @@ pub(crate) struct Driver {
     /// itself spelled it, in a header a report may quote).
     secret_in_input: bool,
     messages: HashSet<String>,
-    /// What the inputs since the last drain may have queued.
-    budget: usize,
+    /// Inputs other than body bytes since the last drain: each may queue
+    /// one notice (a reconnect) beyond the body's cap.
+    notices: usize,
+    /// Requests drained while feeding a body, for the next [`drain`](Self::drain).
+    unclaimed: Vec<Request>,
     pub(crate) outcome: Option<Outcome>,
     /// Every event drained, for checks that want more.
     pub(crate) events: Vec<WatchEvent>,
@@ -64,7 +69,8 @@ impl Driver {
             requested: false,
             secret_in_input,
             messages: HashSet::new(),
-            budget: 1,
+            notices: 1,
+            unclaimed: Vec::new(),
             outcome: None,
             events: Vec::new(),
         };
@@ -72,11 +78,15 @@ impl Driver {
         driver
     }
 
-    /// Feeds one input at the current time (`bytes` of body in it).
-    pub(crate) fn input(&mut self, bytes: usize, feed: impl FnOnce(&mut Watch, Instant)) {
+    /// Feeds one input other than body bytes, at the current time.
+    pub(crate) fn input(&mut self, feed: impl FnOnce(&mut Watch, Instant)) {
         feed(&mut self.watch, self.now);
+        self.notices += 1;
+        self.told_now();
+    }
+
+    fn told_now(&mut self) {
         self.told = self.told.max(self.now);
-        self.budget += 1 + bytes;
         match self.watch.poll_timeout() {
             Some(at) => assert!(at >= self.told, "deadline {at:?} before {:?}", self.told),
             None => assert!(
@@ -88,25 +98,40 @@ impl Driver {
 
     pub(crate) fn respond(&mut self, status: u16, headers: &[(&str, &[u8])]) {
         self.requested = false;
-        self.input(0, |watch, now| {
-            watch.handle_response(now, status, headers.iter().copied())
-        });
+        self.input(|watch, now| watch.handle_response(now, status, headers.iter().copied()));
     }
 
+    /// Feeds a body chunk as a driver does: what the watch takes, then
+    /// (if it stopped short) its outputs, until all is taken.
     pub(crate) fn body(&mut self, bytes: &[u8]) {
-        self.input(bytes.len(), |watch, now| watch.handle_body(now, bytes));
+        let mut rest = bytes;
+        let mut drained = false;
+        loop {
+            let taken = self.watch.handle_body(self.now, rest);
+            assert!(taken <= rest.len());
+            assert!(
+                taken > 0 || !drained || rest.is_empty(),
+                "a drained watch took nothing"
+            );
+            self.told_now();
+            rest = &rest[taken..];
+            if rest.is_empty() {
+                break;
+            }
+            let requests = self.drain();
+            self.unclaimed.extend(requests);
+            drained = true;
+        }
     }
 
     pub(crate) fn eof(&mut self) {
         self.requested = false;
-        self.input(0, |watch, now| watch.handle_eof(now));
+        self.input(|watch, now| watch.handle_eof(now));
     }
 
     pub(crate) fn transport_error(&mut self, kind: TransportErrorKind) {
         self.requested = false;
-        self.input(0, |watch, now| {
-            watch.handle_transport_error(now, kind.into())
-        });
+        self.input(|watch, now| watch.handle_transport_error(now, kind.into()));
     }
 
     pub(crate) fn advance(&mut self, by: Duration) {
@@ -118,7 +143,7 @@ impl Driver {
         if let Some(at) = self.watch.poll_timeout() {
             self.now = self.now.max(at);
         }
-        self.input(0, |watch, now| watch.handle_timeout(now));
+        self.input(|watch, now| watch.handle_timeout(now));
     }
 
     /// Takes every output, checking each; returns the requests made.
@@ -135,13 +160,10 @@ impl Driver {
             self.events.push(event);
         }
         let queued = self.events.len() - first;
-        assert!(
-            queued <= self.budget,
-            "{queued} events queued by inputs worth {}",
-            self.budget
-        );
-        self.budget = 0;
-        let mut requests = Vec::new();
+        let cap = Watch::MAX_QUEUED_EVENTS + self.notices;
+        assert!(queued <= cap, "{queued} events queued (at most {cap})");
+        self.notices = 0;
+        let mut requests = std::mem::take(&mut self.unclaimed);
         while let Some(action) = self.watch.poll_action() {
             if let Action::Connect(request) = action {
                 assert!(self.outcome.is_none(), "a connect after the outcome");
