@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: an owned record of what a
 //! decoder produced, drivers that feed a [`Decoder`] in chunks, a
-//! deliberately simple reference decoder, and a seeded generator.
+//! deliberately simple reference decoder, a seeded generator, a scripted
+//! job server (`job_server`), and the checks the fuzz targets run
+//! (`checks`, which `fuzz/` includes by path).
 //!
 //! Each test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
