@@ -449,8 +449,10 @@ mod flat {
             }
             Some(match (scale, negative) {
                 (0, false) => significand as f64,
-                // serde_json reads a negative integer as an `i64`: -0 is 0.
-                (0, true) => -(significand as i64) as f64,
+                // serde_json reads a negative integer as an `i64`, except
+                // `-0`, which it reads as the float -0.0; below 2^53 both
+                // are exactly the negated significand.
+                (0, true) => -(significand as f64),
                 (scale, negative) => {
                     let value = significand as f64 / POW10[scale];
                     if negative { -value } else { value }
@@ -783,6 +785,22 @@ mod tests {
                 proptest::prop_assert_eq!(flat, serde, "{}", json);
             }
         }
+    }
+
+    /// Found by the `typed` fuzz target: the flat reader made `-0` a
+    /// positive zero, where serde_json keeps the sign.
+    #[test]
+    fn negative_zero_keeps_its_sign_as_in_serde_json() {
+        for json in [r#"{"progress":-0}"#, r#"{"progress":-0.0}"#, r#"{"progress":-7}"#] {
+            let mut flat = JobData::default();
+            assert!(flat::fill(&mut flat, json).is_some(), "{json}");
+            let serde = by_serde(json).unwrap();
+            assert_eq!(progress_bits(&flat), progress_bits(&serde), "{json}");
+        }
+        let mut flat = JobData::default();
+        flat::fill(&mut flat, r#"{"progress":-0}"#).unwrap();
+        assert!(flat.fraction().is_some_and(|f| f == 0.0));
+        assert_eq!(progress_bits(&flat), Some((-0.0f64).to_bits()));
     }
 
     #[test]
