@@ -6,6 +6,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer as _, MapAccess, Visitor};
 
 /// An error response of the Bedrock API: RFC 7807 problem details.
 ///
@@ -63,9 +65,14 @@ impl ApiError {
     /// The most of a non-JSON body kept as `detail`.
     pub const MAX_TEXT_DETAIL: usize = 512;
 
-    /// Parses a problem-JSON body, strictly.
+    /// Parses a problem-JSON body, strictly: a JSON object whose
+    /// documented fields have their documented types. (A JSON array, which
+    /// a derived `Deserialize` would read field by field, is an error.)
     pub fn from_json(body: &[u8]) -> Result<ApiError, serde_json::Error> {
-        serde_json::from_slice(body)
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let error = de.deserialize_map(ObjectOnly)?;
+        de.end()?;
+        Ok(error)
     }
 
     /// Reads an error response, whatever its body.
@@ -89,6 +96,21 @@ impl ApiError {
         });
         error.status.get_or_insert(status);
         error
+    }
+}
+
+/// Reads an [`ApiError`] from a JSON object, and from nothing else.
+struct ObjectOnly;
+
+impl<'de> Visitor<'de> for ObjectOnly {
+    type Value = ApiError;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a problem-details object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ApiError, A::Error> {
+        ApiError::deserialize(MapAccessDeserializer::new(map))
     }
 }
 
@@ -162,5 +184,20 @@ mod tests {
             r#"401 API error: {"title":"T","status":"x"}"#
         );
         assert_eq!(truncate("ééé", 3), "é");
+    }
+
+    /// Found by the `problem` fuzz target: a JSON array was read as
+    /// problem details, positionally (`["t","T"]` gave type `t`, title
+    /// `T`), and its text lost.
+    #[test]
+    fn an_array_is_not_problem_details() {
+        assert!(ApiError::from_json(b"[]").is_err());
+        let e = ApiError::from_response(500, br#"["t","T"]"#);
+        assert_eq!((e.problem_type, e.title), (None, None));
+        assert_eq!(e.detail.as_deref(), Some(r#"["t","T"]"#));
+        let e = ApiError::from_response(500, b" []");
+        assert_eq!(e.detail.as_deref(), Some("[]"));
+        assert!(ApiError::from_json(br#" {"title":"T"} "#).is_ok());
+        assert!(ApiError::from_json(br#"{"title":"T"} x"#).is_err());
     }
 }
