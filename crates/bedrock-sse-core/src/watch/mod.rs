@@ -78,6 +78,9 @@ mod machine;
 mod time;
 mod values;
 
+#[cfg(test)]
+mod no_key_leaks;
+
 pub use backoff::BackoffPolicy;
 pub(crate) use backoff::SplitMix64;
 pub use config::{ConfigError, RedirectPolicy, WatchConfig, WatchConfigBuilder};
