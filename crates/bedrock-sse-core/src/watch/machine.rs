@@ -1008,3 +1008,51 @@ fn trace_response(_: u16, _: &Head) {}
 fn trace_reconnect(_: Duration, _: u32, _: Option<&Failure>) {}
 #[cfg(not(feature = "tracing"))]
 fn trace_outcome(_: &Outcome) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `body` to a streaming watch one byte at a time, draining its
+    /// events after each call; returns the bytes the decoder's line scan
+    /// looked at, and the job events delivered.
+    fn one_byte_at_a_time(body: &[u8]) -> (usize, usize) {
+        let config = WatchConfig::builder("job_1").unwrap().build();
+        let mut watch = Watch::new(config, Instant::ZERO, 1);
+        while watch.poll_action().is_some() {}
+        watch.handle_response(Instant::ZERO, 200, [("content-type", "text/event-stream")]);
+        let mut jobs = 0;
+        for byte in body.chunks(1) {
+            assert_eq!(watch.handle_body(Instant::ZERO, byte), 1);
+            while let Some(event) = watch.poll_event() {
+                assert!(matches!(event, WatchEvent::Job { .. }), "{event:?}");
+                jobs += 1;
+            }
+        }
+        (watch.decoder.scanned(), jobs)
+    }
+
+    /// The work of the whole path, 1-byte chunks through the watch, is
+    /// linear: each byte is scanned once, however long the line or the
+    /// event it belongs to has grown (a counter, not a timer).
+    #[test]
+    fn work_is_linear_under_one_byte_chunks() {
+        for n in [1 << 12, 1 << 15, 1 << 18] {
+            let mut line = b"data: ".to_vec();
+            line.resize(n, b'a');
+            line.extend_from_slice(b"\n\n");
+            let mut event = b"data: 0123456789\n".repeat(n / 17);
+            event.push(b'\n');
+            for (what, body) in [("a long line", line), ("a long event", event)] {
+                let (scanned, jobs) = one_byte_at_a_time(&body);
+                assert_eq!(jobs, 1, "{what}");
+                assert_eq!(
+                    scanned,
+                    body.len(),
+                    "{what} of {} bytes: {scanned} bytes scanned",
+                    body.len()
+                );
+            }
+        }
+    }
+}
