@@ -80,7 +80,6 @@
 //! assert_eq!(event.data().unwrap().results.as_ref().unwrap().get(), r#"{"n":1}"#);
 //! assert_eq!(watch.suppressed(), 1);
 //! ```
-
 //!
 //! # Memory under hostile streams
 //!

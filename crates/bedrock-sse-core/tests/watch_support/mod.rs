@@ -81,7 +81,7 @@ impl Harness {
             if rest.is_empty() {
                 break;
             }
-            assert!(taken > 0, "a drained watch takes nothing");
+            assert!(taken > 0, "a call on a drained queue took nothing");
         }
     }
 
