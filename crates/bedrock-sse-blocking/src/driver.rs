@@ -37,6 +37,9 @@ pub struct JobWatch<T: Transport> {
     origin: time::Instant,
     /// The body of the current connection, as chunks from its reader thread.
     body: Option<Receiver<Chunk>>,
+    /// The last chunk, and how much of it the watch has taken: the rest is
+    /// fed once the watch's events are drained.
+    chunk: (Vec<u8>, usize),
     outcome: Option<Outcome>,
     span: tracing::Span,
 }
@@ -65,6 +68,7 @@ impl<T: Transport> JobWatch<T> {
             transport,
             origin: time::Instant::now(),
             body: None,
+            chunk: (Vec::new(), 0),
             outcome: None,
         }
     }
@@ -146,6 +150,7 @@ impl<T: Transport> Iterator for JobWatch<T> {
         loop {
             while let Some(action) = self.watch.poll_action() {
                 self.body = None;
+                self.chunk = (Vec::new(), 0);
                 if let Action::Connect(request) = action {
                     self.connect(&request);
                 }
@@ -160,6 +165,12 @@ impl<T: Transport> Iterator for JobWatch<T> {
             if self.outcome.is_some() {
                 return None;
             }
+            if self.chunk.1 < self.chunk.0.len() {
+                let now = self.now();
+                let (bytes, taken) = &mut self.chunk;
+                *taken += self.watch.handle_body(now, &bytes[*taken..]);
+                continue;
+            }
             let wait = self.wait();
             let input = match (&self.body, wait) {
                 (Some(body), Some(wait)) => body.recv_timeout(wait),
@@ -173,7 +184,7 @@ impl<T: Transport> Iterator for JobWatch<T> {
             };
             let now = self.now();
             match input {
-                Ok(Chunk::Bytes(bytes)) => self.watch.handle_body(now, &bytes),
+                Ok(Chunk::Bytes(bytes)) => self.chunk = (bytes, 0),
                 Ok(Chunk::End) => {
                     self.body = None;
                     self.watch.handle_eof(now);
