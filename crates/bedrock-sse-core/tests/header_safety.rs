@@ -77,8 +77,7 @@ proptest! {
         let mut body = b"id: ".to_vec();
         body.extend_from_slice(&id);
         body.extend_from_slice(b"\nevent: progress\ndata: {\"progress\":0.5}\n\n");
-        h.watch.handle_body(h.now, &body);
-        h.drain();
+        h.body_bytes(&body);
         h.eof();
         h.fire();
         let sent: Vec<_> = requests(&h).collect();
