@@ -15,6 +15,7 @@ use super::time::Instant;
 use crate::api::{ApiError, RateLimit};
 use crate::http::{
     Class, Head, HeaderPair, InvalidLocation, Origin, Request, classify, resolve_location,
+    round_trips,
 };
 use crate::job::{JobEnd, JobEvent, MalformedEvent, OwnedJobEvent, Parsed};
 use crate::sse::{DecodeError, Decoder, Item};
@@ -338,7 +339,10 @@ impl Watch {
         if !self.enter(now) || !matches!(self.conn, Conn::Requested { .. }) {
             return None;
         }
-        let head = Head::read(headers);
+        let mut head = Head::read(headers);
+        if let Some(creds) = &self.config.credentials {
+            head.scrub(creds.secret());
+        }
         let seen = Seen {
             status,
             rate_limit: head.rate_limit,
@@ -523,6 +527,10 @@ impl Watch {
         if !self.enter(now) {
             return;
         }
+        let error = match &self.config.credentials {
+            Some(creds) => error.scrubbed(creds.secret()),
+            None => error,
+        };
         if error.kind() == TransportErrorKind::Certificate {
             self.finish(Outcome::Failed(WatchError::Certificate(error)));
             return;
@@ -698,9 +706,10 @@ impl Watch {
         request.push("x-api-version", config.api_version.as_str().into(), false);
         request.push("user-agent", config.user_agent.as_str().into(), false);
         let id = self.decoder.last_event_id();
-        // An id with control characters cannot be a header value; the
-        // server then gets no resume point rather than a broken request.
-        if !id.is_empty() && id.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
+        // An id that cannot travel intact (control characters, edge
+        // spaces) gives the server no resume point rather than a broken or
+        // different one.
+        if round_trips(id) {
             request.push("last-event-id", id.into(), false);
         }
         request
@@ -786,7 +795,17 @@ impl Watch {
             let max = WatchConfig::MAX_REDIRECTS;
             return self.finish(fail(WatchError::TooManyRedirects { max }));
         }
+        let key = self
+            .config
+            .credentials
+            .as_ref()
+            .map(|c| c.secret().expose());
         let target = match resolve_location(&from_url, location) {
+            // A URL is logged and kept in errors: it may not carry the key.
+            Ok(target) if key.is_some_and(|key| target.url.contains(key)) => {
+                let reason = InvalidLocation::HoldsKey;
+                return self.finish(fail(WatchError::InvalidRedirect { status, reason }));
+            }
             Ok(target) => target,
             Err(reason) => {
                 return self.finish(fail(WatchError::InvalidRedirect { status, reason }));
@@ -925,6 +944,11 @@ impl Watch {
         else {
             return;
         };
+        // A server may echo the key it refused: never keep it in an error.
+        let body = match &self.config.credentials {
+            Some(creds) => creds.secret().scrub(body),
+            None => body,
+        };
         let mut error = ApiError::from_response(status, &body);
         if error.request_id.is_none() {
             error.request_id = request_id;
@@ -1008,3 +1032,51 @@ fn trace_response(_: u16, _: &Head) {}
 fn trace_reconnect(_: Duration, _: u32, _: Option<&Failure>) {}
 #[cfg(not(feature = "tracing"))]
 fn trace_outcome(_: &Outcome) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `body` to a streaming watch one byte at a time, draining its
+    /// events after each call; returns the bytes the decoder's line scan
+    /// looked at, and the job events delivered.
+    fn one_byte_at_a_time(body: &[u8]) -> (usize, usize) {
+        let config = WatchConfig::builder("job_1").unwrap().build();
+        let mut watch = Watch::new(config, Instant::ZERO, 1);
+        while watch.poll_action().is_some() {}
+        watch.handle_response(Instant::ZERO, 200, [("content-type", "text/event-stream")]);
+        let mut jobs = 0;
+        for byte in body.chunks(1) {
+            assert_eq!(watch.handle_body(Instant::ZERO, byte), 1);
+            while let Some(event) = watch.poll_event() {
+                assert!(matches!(event, WatchEvent::Job { .. }), "{event:?}");
+                jobs += 1;
+            }
+        }
+        (watch.decoder.scanned(), jobs)
+    }
+
+    /// The work of the whole path, 1-byte chunks through the watch, is
+    /// linear: each byte is scanned once, however long the line or the
+    /// event it belongs to has grown (a counter, not a timer).
+    #[test]
+    fn work_is_linear_under_one_byte_chunks() {
+        for n in [1 << 12, 1 << 15, 1 << 18] {
+            let mut line = b"data: ".to_vec();
+            line.resize(n, b'a');
+            line.extend_from_slice(b"\n\n");
+            let mut event = b"data: 0123456789\n".repeat(n / 17);
+            event.push(b'\n');
+            for (what, body) in [("a long line", line), ("a long event", event)] {
+                let (scanned, jobs) = one_byte_at_a_time(&body);
+                assert_eq!(jobs, 1, "{what}");
+                assert_eq!(
+                    scanned,
+                    body.len(),
+                    "{what} of {} bytes: {scanned} bytes scanned",
+                    body.len()
+                );
+            }
+        }
+    }
+}
