@@ -12,7 +12,7 @@ use bedrock_sse_core::watch::{
     Failure, Outcome, RedirectPolicy, TransportErrorKind, WatchConfig, WatchError, WatchEvent,
 };
 
-use super::driver::{Driver, SECRET, spells_secret, unquoted};
+use super::driver::{Driver, SECRET, unquoted};
 
 /// Base URLs: the API, a loopback server, and one whose path the
 /// redirects resolve against.
@@ -93,9 +93,17 @@ impl Name {
                 "/a%0d%0aInjected: yes",
                 "/\u{e9}t\u{e9}",
                 "",
+                // Echoes of the key (`SECRET`), which must show nowhere.
+                "/jobs/j/stream?key=sk_FUZZ_never_shown_42",
+                "https://sk_FUZZ_never_shown_42.evil.example/",
             ],
-            Name::RequestId => &["req_1", "req\r\nX: y", "req\0"],
-            Name::Other(_) => &["x"],
+            Name::RequestId => &[
+                "req_1",
+                "req\r\nX: y",
+                "req\0",
+                "req_sk_FUZZ_never_shown_42",
+            ],
+            Name::Other(_) => &["x", "Bearer sk_FUZZ_never_shown_42"],
         }
     }
 }
@@ -176,7 +184,7 @@ pub(crate) fn check_response(input: &[u8]) {
     };
     let config = builder.expect("a valid key").build();
     let retry_after = config.retry_after();
-    let mut driver = Driver::new(config, case.seed, spells_secret(input));
+    let mut driver = Driver::new(config, case.seed);
 
     for answer in &case.answers {
         // Wait for the next request, as a driver would.

@@ -91,7 +91,7 @@ pub(crate) fn run(case: Case) {
         modes,
         case.retry.map(|ms| ms % 100_000),
     );
-    let mut driver = Driver::new(builder.build(), case.seed, false);
+    let mut driver = Driver::new(builder.build(), case.seed);
     let poll = |driver: &mut Driver, server: &mut Server| {
         for request in driver.drain() {
             server.connect(request.header("last-event-id"));
