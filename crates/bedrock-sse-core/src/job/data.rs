@@ -791,7 +791,11 @@ mod tests {
     /// positive zero, where serde_json keeps the sign.
     #[test]
     fn negative_zero_keeps_its_sign_as_in_serde_json() {
-        for json in [r#"{"progress":-0}"#, r#"{"progress":-0.0}"#, r#"{"progress":-7}"#] {
+        for json in [
+            r#"{"progress":-0}"#,
+            r#"{"progress":-0.0}"#,
+            r#"{"progress":-7}"#,
+        ] {
             let mut flat = JobData::default();
             assert!(flat::fill(&mut flat, json).is_some(), "{json}");
             let serde = by_serde(json).unwrap();
