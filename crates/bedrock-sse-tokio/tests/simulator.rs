@@ -3,47 +3,17 @@
 //! has (the `Stream` form, `next_event` cancel-safety, resuming after a
 //! dropped watch).
 
-use std::future::Future;
+mod runner;
+
 use std::time::Duration;
 
 use bedrock_sse_core::job::JobEnd;
-use bedrock_sse_core::watch::{Outcome, WatchConfig, WatchEvent};
+use bedrock_sse_core::watch::{Outcome, WatchEvent};
 use bedrock_sse_sim::Faults;
-use bedrock_sse_testkit::{PATIENCE, Run, Runner, TestSim, quick_job};
+use bedrock_sse_testkit::{Runner, TestSim, quick_job};
 use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
 use futures_util::StreamExt;
-
-/// Runs `future` to its end on a runtime of its own, bounded by twice the
-/// watches' own timeout. The simulator must be started (and dropped)
-/// outside it: it blocks on a runtime of its own.
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(async { tokio::time::timeout(2 * PATIENCE, future).await })
-        .expect("the watch ends in time")
-}
-
-/// Drives a [`JobWatch`] with [`JobWatch::next_event`], then takes its
-/// outcome.
-struct TokioRunner;
-
-impl Runner for TokioRunner {
-    fn run(&self, config: WatchConfig) -> Run {
-        block_on(async {
-            let mut watch = JobWatch::with_seed(ReqwestTransport::new(), config, 7);
-            let mut events = Vec::new();
-            while let Some(event) = watch.next_event().await {
-                events.push(event);
-            }
-            let outcome = watch
-                .into_outcome()
-                .expect("an outcome after the last event");
-            Run { events, outcome }
-        })
-    }
-}
+use runner::{TokioRunner, block_on};
 
 bedrock_sse_testkit::scenarios!(TokioRunner);
 
