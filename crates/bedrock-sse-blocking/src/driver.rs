@@ -6,6 +6,7 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::thread;
 use std::time::{self, Duration};
 
@@ -33,8 +34,10 @@ pub struct JobWatch<T: Transport> {
     /// The body of the current connection. Dropping it closes the
     /// connection.
     body: Option<T::Body>,
-    /// Where bodies are read into.
+    /// Where bodies are read into, and the part of it not yet taken by
+    /// the watch (fed once the watch's events are drained).
     buf: Box<[u8]>,
+    unfed: Range<usize>,
     outcome: Option<Outcome>,
     span: tracing::Span,
 }
@@ -57,6 +60,7 @@ impl<T: Transport> JobWatch<T> {
             origin: time::Instant::now(),
             body: None,
             buf: vec![0; CHUNK].into_boxed_slice(),
+            unfed: 0..0,
             outcome: None,
         }
     }
@@ -123,6 +127,13 @@ impl<T: Transport> JobWatch<T> {
         }
     }
 
+    /// Hands the watch what it has not taken yet of the last read.
+    fn feed(&mut self) {
+        let now = self.now();
+        let taken = self.watch.handle_body(now, &self.buf[self.unfed.clone()]);
+        self.unfed.start += taken;
+    }
+
     /// One read of the current body, handed to the watch.
     fn read(&mut self) {
         let Some(body) = self.body.as_mut() else {
@@ -135,7 +146,10 @@ impl<T: Transport> JobWatch<T> {
                 self.body = None;
                 self.watch.handle_eof(now);
             }
-            Ok(n) => self.watch.handle_body(now, &self.buf[..n]),
+            Ok(n) => {
+                self.unfed = 0..n;
+                self.feed();
+            }
             Err(error) => match error.kind() {
                 io::ErrorKind::Interrupted => {}
                 // The read gave up at one of the watch's deadlines: the
@@ -170,6 +184,7 @@ impl<T: Transport> Iterator for JobWatch<T> {
             while let Some(action) = self.watch.poll_action() {
                 // A `Close`, or a new connection: the old one is closed.
                 self.body = None;
+                self.unfed = 0..0;
                 if let Action::Connect(request) = action {
                     self.connect(&request);
                 }
@@ -183,6 +198,10 @@ impl<T: Transport> Iterator for JobWatch<T> {
             }
             if self.outcome.is_some() {
                 return None;
+            }
+            if !self.unfed.is_empty() {
+                self.feed();
+                continue;
             }
             if self.body.is_some() {
                 self.read();

@@ -78,6 +78,29 @@ fn event(job: usize, k: u64, len: u64) -> String {
     }
 }
 
+/// The driver's side: takes every event the fleet holds, recording each
+/// job event (its message, or its name) for its job.
+fn take_events(
+    fleet: &mut Fleet,
+    jobs: &HashMap<WatchId, usize>,
+    delivered: &mut [Vec<String>],
+) -> Result<(), TestCaseError> {
+    while let Some((id, event)) = fleet.poll_event() {
+        match event {
+            WatchEvent::Job { event, .. } => {
+                let name = event
+                    .data()
+                    .and_then(|d| d.message.as_deref().map(str::to_owned))
+                    .unwrap_or_else(|| event.name().to_owned());
+                delivered[jobs[&id]].push(name);
+            }
+            WatchEvent::Reconnecting { .. } => {}
+            other => prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+    Ok(())
+}
+
 fn run(case: Case) -> Result<(), TestCaseError> {
     let tick = Duration::from_millis(case.tick_ms);
     let config = FleetConfig::default()
@@ -170,19 +193,7 @@ fn run(case: Case) -> Result<(), TestCaseError> {
         }
         learned |= taught;
         prop_assert!(fleet.open_connections() <= case.cap);
-        while let Some((id, event)) = fleet.poll_event() {
-            match event {
-                WatchEvent::Job { event, .. } => {
-                    let name = event
-                        .data()
-                        .and_then(|d| d.message.as_deref().map(str::to_owned))
-                        .unwrap_or_else(|| event.name().to_owned());
-                    delivered[jobs[&id]].push(name);
-                }
-                WatchEvent::Reconnecting { .. } => {}
-                other => prop_assert!(false, "unexpected {other:?}"),
-            }
-        }
+        take_events(&mut fleet, &jobs, &mut delivered)?;
         while let Some((id, outcome)) = fleet.poll_outcome() {
             let job = jobs[&id];
             prop_assert!(
@@ -235,7 +246,12 @@ fn run(case: Case) -> Result<(), TestCaseError> {
             stream.sent += 1;
             stream.due = now + tick;
             let over = stream.next > case.len || stream.sent >= case.per_conn;
-            fleet.handle_body(id, now, text.as_bytes());
+            // The fleet takes what it can queue: drain, then the rest.
+            let mut rest = text.as_bytes();
+            while !rest.is_empty() {
+                rest = &rest[fleet.handle_body(id, now, rest)..];
+                take_events(&mut fleet, &jobs, &mut delivered)?;
+            }
             if over && streams.remove(&id).is_some() {
                 fleet.handle_eof(id, now);
             }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bedrock_sse_core::fleet::{Fleet, FleetConfig, WatchId};
-use bedrock_sse_core::watch::{Action, Instant, WatchConfig, WatchEvent};
+use bedrock_sse_core::watch::{Action, Instant, Watch, WatchConfig, WatchEvent};
 
 const ES: (&str, &str) = ("content-type", "text/event-stream");
 
@@ -13,6 +13,12 @@ fn config(job: &str) -> WatchConfig {
         .bearer("sk_k")
         .unwrap()
         .build()
+}
+
+/// Feeds watch `id` one event as a chunk, which the fleet takes whole
+/// while its queue has room.
+fn one_event(fleet: &mut Fleet, id: WatchId, now: Instant, event: &[u8]) {
+    assert_eq!(fleet.handle_body(id, now, event), event.len());
 }
 
 fn connects(fleet: &mut Fleet) -> Vec<WatchId> {
@@ -75,7 +81,7 @@ fn the_cap_makes_watches_wait_without_failing() {
     // One stream ends with its job: the third watch gets its turn, as soon
     // as the pace allows (the fleet is smaller now).
     let mut now = now;
-    fleet.handle_body(first[0], now, b"event: completed\ndata: {}\n\n");
+    one_event(&mut fleet, first[0], now, b"event: completed\ndata: {}\n\n");
     let mut third = connects(&mut fleet);
     while third.is_empty() {
         now = fleet.poll_timeout().unwrap();
@@ -112,7 +118,7 @@ fn watches_come_and_go_while_it_runs() {
     assert_eq!(fleet.len(), 1);
     assert_eq!(fleet.open_connections(), 1);
     // Input for a removed watch is ignored.
-    fleet.handle_body(a, now, b"event: completed\ndata: {}\n\n");
+    one_event(&mut fleet, a, now, b"event: completed\ndata: {}\n\n");
     assert!(fleet.poll_outcome().is_none());
 }
 
@@ -128,7 +134,10 @@ fn a_mass_disconnect_is_spread_over_the_queue_time() {
     loop {
         for id in connects(&mut fleet) {
             fleet.handle_response(id, now, 200, [ES]);
-            fleet.handle_body(
+            // A driver hands the events on before it feeds more.
+            while fleet.poll_event().is_some() {}
+            one_event(
+                &mut fleet,
                 id,
                 now,
                 b"event: status\ndata: {\"status\":\"Started\"}\n\n",
@@ -173,4 +182,35 @@ fn a_mass_disconnect_is_spread_over_the_queue_time() {
         *last <= Duration::from_secs(5),
         "and not much longer: {last:?}"
     );
+}
+
+#[test]
+fn a_chunk_is_taken_as_the_fleet_queue_has_room() {
+    let now = Instant::ZERO;
+    let mut fleet = Fleet::new(FleetConfig::default(), now, 5);
+    let id = fleet.add(config("j"), now);
+    assert_eq!(connects(&mut fleet), [id]);
+    fleet.handle_response(id, now, 200, [ES]);
+    let event = "event: progress\ndata: {}\n\n";
+    let chunk = event.repeat(100);
+    let mut rest = chunk.as_bytes();
+    let (mut events, mut calls) = (0, 0);
+    while !rest.is_empty() {
+        let taken = fleet.handle_body(id, now, rest);
+        rest = &rest[taken..];
+        calls += 1;
+        if !rest.is_empty() {
+            // The fleet took all the events it may hold, and takes no
+            // more until they are drained.
+            assert_eq!(taken, Watch::MAX_QUEUED_EVENTS * event.len());
+            assert_eq!(fleet.handle_body(id, now, rest), 0);
+        }
+        while let Some((from, event)) = fleet.poll_event() {
+            assert_eq!(from, id);
+            assert!(matches!(event, WatchEvent::Job { .. }), "{event:?}");
+            events += 1;
+        }
+    }
+    assert_eq!(events, 100);
+    assert_eq!(calls, 100usize.div_ceil(Watch::MAX_QUEUED_EVENTS));
 }

@@ -219,6 +219,12 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
+/// Feeds a chunk that the watch must take whole: the bodies of these
+/// tests hold far fewer events than it queues before it stops taking.
+fn feed(watch: &mut Watch, now: Instant, bytes: &[u8]) {
+    assert_eq!(watch.handle_body(now, bytes), bytes.len());
+}
+
 fn run(case: Case) -> Result<(), TestCaseError> {
     let mut builder = WatchConfig::builder("j")
         .unwrap()
@@ -351,11 +357,11 @@ fn run(case: Case) -> Result<(), TestCaseError> {
                         break;
                     }
                     let at = usize::from(*cut).min(bytes.len());
-                    watch.handle_body(now, &bytes[..at]);
+                    feed(&mut watch, now, &bytes[..at]);
                     bytes = &bytes[at..];
                 }
                 if !bytes.is_empty() {
-                    watch.handle_body(now, bytes);
+                    feed(&mut watch, now, bytes);
                 }
             }
             Op::Garbage(kind) => {
@@ -364,7 +370,7 @@ fn run(case: Case) -> Result<(), TestCaseError> {
                     1 => b"event: status\ndata: {\"job_id\":\"j\"}\n\n",
                     _ => b"\xff\xfe: junk\r\n\r\n",
                 };
-                watch.handle_body(now, junk);
+                feed(&mut watch, now, junk);
             }
             Op::Eof => watch.handle_eof(now),
             Op::TransportError => {
@@ -435,7 +441,7 @@ fn every_event_arrives_once_under_rotations() {
                 let text = server.next(n, round % 2 == 0);
                 for chunk in text.as_bytes().chunks(5 + round % 7) {
                     now = now + Duration::from_secs(1);
-                    watch.handle_body(now, chunk);
+                    feed(&mut watch, now, chunk);
                 }
                 watch.handle_eof(now);
                 // A rotation reconnects after a little jitter.
@@ -447,5 +453,51 @@ fn every_event_arrives_once_under_rotations() {
             let want: Vec<String> = (0..len).map(|k| format!("e{k}")).collect();
             assert_eq!(messages, want, "ids {ids}, modes {modes:?}");
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// However many events a chunk holds and however it is cut, a driver
+    /// that drains after each call gets every event once and in order, the
+    /// queue never holds more than `Watch::MAX_QUEUED_EVENTS`, and every
+    /// call on a drained queue takes something.
+    #[test]
+    fn a_chunk_of_many_events_is_taken_in_parts(
+        count in 0usize..200,
+        cuts in prop::collection::vec(1usize..4000, 1..8),
+    ) {
+        let text: String = (0..count)
+            .map(|k| format!("event: progress\ndata: {{\"message\":\"e{k}\"}}\n\n: hb\n\n"))
+            .collect();
+        let mut watch = Watch::new(WatchConfig::builder("j").unwrap().build(), Instant::ZERO, 1);
+        while watch.poll_action().is_some() {}
+        watch.handle_response(Instant::ZERO, 200, [("content-type", "text/event-stream")]);
+        let mut messages = Vec::new();
+        let mut bytes = text.as_bytes();
+        for cut in cuts.iter().cycle() {
+            if bytes.is_empty() {
+                break;
+            }
+            let (mut chunk, rest) = bytes.split_at((*cut).min(bytes.len()));
+            bytes = rest;
+            while !chunk.is_empty() {
+                let taken = watch.handle_body(Instant::ZERO, chunk);
+                prop_assert!(taken > 0, "a drained watch took nothing");
+                chunk = &chunk[taken..];
+                let mut queued = 0;
+                while let Some(event) = watch.poll_event() {
+                    queued += 1;
+                    let WatchEvent::Job { event: job, .. } = event else {
+                        panic!("{event:?}")
+                    };
+                    messages.push(job.data().unwrap().message.clone().unwrap().into_owned());
+                }
+                prop_assert!(queued <= Watch::MAX_QUEUED_EVENTS, "{queued} queued");
+            }
+        }
+        let want: Vec<String> = (0..count).map(|k| format!("e{k}")).collect();
+        prop_assert_eq!(messages, want);
     }
 }

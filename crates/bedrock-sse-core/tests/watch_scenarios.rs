@@ -7,8 +7,8 @@ use core::time::Duration;
 use bedrock_sse_core::job::JobStatus;
 use bedrock_sse_core::sse::Limits;
 use bedrock_sse_core::watch::{
-    Action, Failure, Fault, Instant, Outcome, TransportError, TransportErrorKind, WatchConfig,
-    WatchConfigBuilder, WatchError, WatchEvent,
+    Action, Failure, Fault, Instant, Outcome, TransportError, TransportErrorKind, Watch,
+    WatchConfig, WatchConfigBuilder, WatchError, WatchEvent,
 };
 use watch_support::{ES, Harness, ev, secs};
 
@@ -773,7 +773,43 @@ fn time_going_backwards_is_taken_as_now() {
     h.stream();
     h.advance(secs(40));
     h.body(": hb\n\n");
-    h.watch.handle_body(Instant::ZERO, b": late\n\n");
+    let late = b": late\n\n";
+    assert_eq!(h.watch.handle_body(Instant::ZERO, late), late.len());
     h.drain();
     assert_eq!(h.watch.poll_timeout(), Some(h.now + secs(45)));
+}
+
+// ----- what the watch takes of a chunk ----------------------------------------
+
+#[test]
+fn a_chunk_is_taken_up_to_the_event_cap() {
+    let mut h = Harness::new(config().build());
+    h.stream();
+    let event = ev("progress", r#"{"progress":0.5}"#);
+    let chunk = event.repeat(Watch::MAX_QUEUED_EVENTS + 5);
+    let taken = h.watch.handle_body(h.now, chunk.as_bytes());
+    assert_eq!(taken, Watch::MAX_QUEUED_EVENTS * event.len());
+    // Undrained, it takes nothing more; drained, the rest.
+    assert_eq!(h.watch.handle_body(h.now, &chunk.as_bytes()[taken..]), 0);
+    h.drain();
+    assert_eq!(h.jobs().len(), Watch::MAX_QUEUED_EVENTS);
+    h.body(&chunk[taken..]);
+    assert_eq!(h.jobs().len(), Watch::MAX_QUEUED_EVENTS + 5);
+}
+
+#[test]
+fn a_chunk_is_taken_up_to_one_events_worth_of_data() {
+    // Events of 600 bytes under a 1,000-byte data limit: the second one
+    // brings the queue's data past the limit, and the watch stops there.
+    let limits = Limits::default().with_max_event_size(1000);
+    let mut h = Harness::new(config().limits(limits).build());
+    h.stream();
+    let message = "x".repeat(600);
+    let event = ev("progress", &format!(r#"{{"message":"{message}"}}"#));
+    let chunk = event.repeat(3);
+    let taken = h.watch.handle_body(h.now, chunk.as_bytes());
+    assert_eq!(taken, 2 * event.len());
+    h.drain();
+    h.body(&chunk[taken..]);
+    assert_eq!(h.jobs(), vec![format!("progress:{message}"); 3]);
 }

@@ -33,7 +33,7 @@ pub struct JobWatch<T: Transport> {
     transport: T,
     /// The driver's epoch: the core's [`Instant`] is the time since it.
     origin: time::Instant,
-    conn: Conn<T::Body>,
+    conn: Conn<T::Body, T::Chunk>,
     /// The watch's next deadline, and when the timer was last set for
     /// (`None` once it fired: a fired timer is set again before use).
     timer: Timer,
@@ -42,11 +42,17 @@ pub struct JobWatch<T: Transport> {
     span: tracing::Span,
 }
 
-enum Conn<B> {
+enum Conn<B, C> {
     Closed,
     Connecting(BoxFuture<'static, Result<Response<B>, TransportError>>),
-    Reading(B),
+    /// The body, and its last chunk with how much of it the watch has
+    /// taken.
+    Reading(B, Option<(C, usize)>),
 }
+
+// A chunk is only ever read through `AsRef`, never pinned, so holding one
+// does not tie the driver to its place in memory.
+impl<B: Unpin, C> Unpin for Conn<B, C> {}
 
 impl<T: Transport> JobWatch<T> {
     /// A watch of `config`'s job over `transport`, starting now, with retry
@@ -159,12 +165,19 @@ impl<T: Transport> JobWatch<T> {
                     let now = self.now();
                     self.watch
                         .handle_response(now, response.status, &response.headers);
-                    self.conn = Conn::Reading(response.body);
+                    self.conn = Conn::Reading(response.body, None);
                     return Poll::Ready(());
                 }
                 Err(error) => Err(error),
             },
-            Conn::Reading(body) => match ready!(Pin::new(body).poll_next(cx)) {
+            // What the watch has yet to take of the last chunk (it stops
+            // at a full queue; its events are drained by now).
+            Conn::Reading(_, Some((chunk, taken))) if *taken < chunk.as_ref().len() => {
+                let now = Instant::from_duration(self.origin.elapsed());
+                *taken += self.watch.handle_body(now, &chunk.as_ref()[*taken..]);
+                return Poll::Ready(());
+            }
+            Conn::Reading(body, _) => match ready!(Pin::new(body).poll_next(cx)) {
                 Some(Ok(chunk)) => Ok(Some(chunk)),
                 Some(Err(error)) => Err(error),
                 None => Ok(None),
@@ -172,7 +185,12 @@ impl<T: Transport> JobWatch<T> {
         };
         let now = self.now();
         match input {
-            Ok(Some(chunk)) => self.watch.handle_body(now, chunk.as_ref()),
+            // Fed by the arm above, in as many calls as the watch needs.
+            Ok(Some(chunk)) => {
+                if let Conn::Reading(_, last) = &mut self.conn {
+                    *last = Some((chunk, 0));
+                }
+            }
             Ok(None) => {
                 self.conn = Conn::Closed;
                 self.watch.handle_eof(now);

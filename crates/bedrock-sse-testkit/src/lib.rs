@@ -109,6 +109,7 @@ macro_rules! scenarios {
             cr_one_byte_at_a_time_decodes_the_same,
             malformed_json_is_a_warning_and_the_job_goes_on,
             a_256_kib_result_arrives_intact,
+            a_burst_of_tiny_events_arrives_whole,
             a_page_that_is_not_an_event_stream_is_fatal,
             a_gzip_stream_is_an_unsupported_encoding,
             a_same_origin_redirect_keeps_every_header,

@@ -502,6 +502,24 @@ pub fn a_256_kib_result_arrives_intact(runner: &dyn Runner) {
     assert_eq!(got, results);
 }
 
+/// 500 tiny events and the job's end in one response, more than the
+/// watch queues at once: the driver feeds each chunk in parts as the
+/// watch drains, and every event arrives once, in order.
+pub fn a_burst_of_tiny_events_arrives_whole(runner: &dyn Runner) {
+    let mut body: String = (1..=500)
+        .map(|n| format!("id: {n}\nevent: progress\ndata: {{\"message\":\"e{n}\"}}\n\n"))
+        .collect();
+    body.push_str("id: 501\nevent: completed\ndata: {\"status\":\"Completed\"}\n\n");
+    let far = FarServer::start(body);
+    let run = runner.run(TestSim::test_config(&far.url(""), "job_burst").build());
+    let mut script = vec!["progress"; 500];
+    script.push("completed");
+    run.assert_each_once_in_order(&script);
+    assert_eq!(run.jobs().len(), 501, "{run:#?}");
+    run.finished(JobEnd::Completed);
+    assert_eq!(far.requests().len(), 1, "one connection");
+}
+
 // ---------------------------------------------------------------------------
 // Wrong answers
 

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, ready};
 use bedrock_sse_core::watch::{
     Action, Instant, Outcome, TransportError, Watch, WatchConfig, WatchEvent,
 };
+use bytes::{Buf, Bytes};
 use futures_util::Stream;
 use futures_util::future::BoxFuture;
 
@@ -36,7 +37,8 @@ pub struct JobWatch<T: Transport> {
 enum Conn<B> {
     Closed,
     Connecting(BoxFuture<'static, Result<Response<B>, TransportError>>),
-    Reading(B),
+    /// The body, and what the watch has yet to take of its last chunk.
+    Reading(B, Bytes),
 }
 
 impl<T: Transport> JobWatch<T> {
@@ -142,12 +144,19 @@ impl<T: Transport> JobWatch<T> {
                     let now = self.clock.now();
                     self.watch
                         .handle_response(now, response.status, &response.headers);
-                    self.conn = Conn::Reading(response.body);
+                    self.conn = Conn::Reading(response.body, Bytes::new());
                     return Poll::Ready(());
                 }
                 Err(error) => Err(error),
             },
-            Conn::Reading(body) => match ready!(Pin::new(body).poll_next(cx)) {
+            // What the watch has yet to take of the last chunk (it stops
+            // at a full queue; its events are drained by now).
+            Conn::Reading(_, rest) if !rest.is_empty() => {
+                let taken = self.watch.handle_body(self.clock.now(), rest);
+                rest.advance(taken);
+                return Poll::Ready(());
+            }
+            Conn::Reading(body, _) => match ready!(Pin::new(body).poll_next(cx)) {
                 Some(Ok(bytes)) => Ok(Some(bytes)),
                 Some(Err(error)) => Err(error),
                 None => Ok(None),
@@ -155,7 +164,12 @@ impl<T: Transport> JobWatch<T> {
         };
         let now = self.clock.now();
         match input {
-            Ok(Some(bytes)) => self.watch.handle_body(now, &bytes),
+            // Fed by the arm above, in as many calls as the watch needs.
+            Ok(Some(bytes)) => {
+                if let Conn::Reading(_, rest) = &mut self.conn {
+                    *rest = bytes;
+                }
+            }
             Ok(None) => {
                 self.conn = Conn::Closed;
                 self.watch.handle_eof(now);

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, ready};
 
 use bedrock_sse_core::fleet::{Fleet, FleetConfig, WatchId};
 use bedrock_sse_core::watch::{Action, Instant, Outcome, TransportError, WatchConfig, WatchEvent};
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use futures_util::stream::{AbortHandle, Abortable, SelectAll};
 use futures_util::{Stream, StreamExt};
 
@@ -91,6 +91,10 @@ pub struct FleetWatch<T: Transport> {
     /// How to close each watch's open connection.
     open: HashMap<WatchId, AbortHandle>,
     jobs: HashMap<WatchId, String>,
+    /// What the fleet has yet to take of a watch's last chunk: fed once its
+    /// events are drained, before any other connection is polled (so no
+    /// input of that watch can come in between).
+    rest: Option<(WatchId, Bytes)>,
 }
 
 impl<T: Transport> FleetWatch<T> {
@@ -110,6 +114,7 @@ impl<T: Transport> FleetWatch<T> {
             connections: SelectAll::new(),
             open: HashMap::new(),
             jobs: HashMap::new(),
+            rest: None,
         }
     }
 
@@ -185,13 +190,19 @@ impl<T: Transport> FleetWatch<T> {
             if self.fleet.is_empty() {
                 return Poll::Ready(None);
             }
+            if let Some((id, mut bytes)) = self.rest.take() {
+                let now = self.clock.now();
+                bytes.advance(self.fleet.handle_body(id, now, &bytes));
+                self.rest = (!bytes.is_empty()).then_some((id, bytes));
+                continue;
+            }
             if let Poll::Ready(Some((id, input))) = self.connections.poll_next_unpin(cx) {
                 let now = self.clock.now();
                 match input {
                     Input::Head { status, headers } => {
                         self.fleet.handle_response(id, now, status, &headers);
                     }
-                    Input::Chunk(bytes) => self.fleet.handle_body(id, now, &bytes),
+                    Input::Chunk(bytes) => self.rest = Some((id, bytes)),
                     Input::End => {
                         self.open.remove(&id);
                         self.fleet.handle_eof(id, now);

@@ -42,7 +42,9 @@
 //!         if let Action::Connect(_request) = action {
 //!             // A fake server: the job is already over.
 //!             fleet.handle_response(id, now, 200, [("content-type", "text/event-stream")]);
-//!             fleet.handle_body(id, now, b"event: completed\ndata: {}\n\n");
+//!             // One event: taken whole (see `Fleet::handle_body` for more).
+//!             let body = b"event: completed\ndata: {}\n\n";
+//!             assert_eq!(fleet.handle_body(id, now, body), body.len());
 //!         }
 //!     }
 //!     while let Some((_id, _event)) = fleet.poll_event() {}
@@ -302,9 +304,20 @@ impl Fleet {
         self.pump();
     }
 
-    /// [`Watch::handle_body`] for watch `id`.
-    pub fn handle_body(&mut self, id: WatchId, now: Instant, bytes: &[u8]) {
-        self.with(id, now, |watch, now| watch.handle_body(now, bytes));
+    /// [`Watch::handle_body`] for watch `id`: returns how many bytes of
+    /// `bytes` it took. The events the fleet holds count towards the cap
+    /// of [`Watch::MAX_QUEUED_EVENTS`]: while the fleet holds that many,
+    /// nothing is taken. Drain [`poll_event`](Self::poll_event) until
+    /// `None`, then feed `&bytes[consumed..]`. Bytes for a watch the fleet
+    /// no longer holds are taken whole.
+    #[must_use = "the bytes past the returned count must be fed again once the events are drained"]
+    pub fn handle_body(&mut self, id: WatchId, now: Instant, bytes: &[u8]) -> usize {
+        let room = Watch::MAX_QUEUED_EVENTS.saturating_sub(self.events.len());
+        let mut taken = bytes.len();
+        self.with(id, now, |watch, now| {
+            taken = watch.take_body(now, bytes, room);
+        });
+        taken
     }
 
     /// [`Watch::handle_eof`] for watch `id`.

@@ -160,6 +160,13 @@ impl Decoder {
         &self.limits
     }
 
+    /// Bytes of input the line scan has looked at so far: the work
+    /// counter of the linear-time tests.
+    #[cfg(test)]
+    pub(crate) fn scanned(&self) -> usize {
+        self.scanned
+    }
+
     /// The stream's last-event-ID: the value of the latest `id` field,
     /// committed at the blank line that closed its block (whether or not that
     /// block dispatched an event). Send it as `Last-Event-ID` on reconnect.

@@ -141,11 +141,32 @@ enum Conn {
 struct Sink {
     dedupe: Dedupe,
     events: VecDeque<WatchEvent>,
+    /// Bytes of data and id of the job events queued since the queue was
+    /// last empty (an over-estimate until it empties: it only grows).
+    /// 32 bits, saturating, so that it fits beside `new_events`.
+    queued_data: u32,
     /// The current connection delivered a new job event.
     new_events: bool,
 }
 
 impl Sink {
+    /// Whether the queue holds all it may before the driver drains it:
+    /// `room` events, or events with as much data as one may carry.
+    fn is_full(&self, room: usize, max_data: usize) -> bool {
+        self.events.len() >= room
+            || (!self.events.is_empty() && self.queued_data as usize >= max_data)
+    }
+
+    /// The next queued event; the data count restarts once the queue is
+    /// empty.
+    fn pop(&mut self) -> Option<WatchEvent> {
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            self.queued_data = 0;
+        }
+        event
+    }
+
     /// Handles one decoder item; returns the terminal event if it ended the
     /// job.
     fn item(
@@ -186,6 +207,8 @@ impl Sink {
         let end = JobEnd::of(&event).filter(|_| ours);
         let event = event.into_owned();
         let terminal = end.map(|end| (end, event.clone()));
+        let size = u32::try_from(sse.data.len() + sse.id.len()).unwrap_or(u32::MAX);
+        self.queued_data = self.queued_data.saturating_add(size);
         self.events.push_back(WatchEvent::Job {
             id: sse.id.into(),
             event: Box::new(event),
@@ -377,16 +400,62 @@ impl Watch {
         Some(seen)
     }
 
+    /// The most events a watch queues before the driver takes them with
+    /// [`poll_event`](Self::poll_event): once this many are waiting,
+    /// [`handle_body`](Self::handle_body) stops consuming. A few dozen
+    /// keeps a chunk of tiny events from becoming a queue many times its
+    /// size, and costs nothing in throughput: the driver drains and goes on.
+    pub const MAX_QUEUED_EVENTS: usize = 32;
+
     /// Bytes of the response body, cut anywhere. Heartbeats and comments
     /// count as signs of life.
     ///
-    /// Ignored unless a response is being read (bytes of a connection the
-    /// watch asked to close are dropped).
-    pub fn handle_body(&mut self, now: Instant, bytes: &[u8]) {
+    /// Returns how many bytes of `bytes` the watch took. It takes the
+    /// events in them until [`MAX_QUEUED_EVENTS`](Self::MAX_QUEUED_EVENTS)
+    /// events are queued, or the queued events carry as much data as one
+    /// event may ([`Limits::max_data`](crate::sse::Limits::max_data)), and
+    /// stops there: drain [`poll_event`](Self::poll_event) until `None`,
+    /// then call again with `&bytes[consumed..]`, until all is taken. So
+    /// the queue never holds more than that cap, whatever a chunk holds.
+    /// A call made with the queue empty takes at least one byte of a
+    /// non-empty input. Bytes the watch has no use for are taken whole:
+    /// those of a connection it asked to close, of an error body beyond
+    /// its limit, and those after the event that ended the job.
+    ///
+    /// ```
+    /// use bedrock_sse_core::watch::{Instant, Watch, WatchConfig, WatchEvent};
+    ///
+    /// let mut watch = Watch::new(WatchConfig::builder("job_1").unwrap().build(), Instant::ZERO, 1);
+    /// while watch.poll_action().is_some() {} // "connect"
+    /// watch.handle_response(Instant::ZERO, 200, [("content-type", "text/event-stream")]);
+    ///
+    /// // One chunk with a hundred tiny events, more than the watch queues.
+    /// let chunk = "event: progress\ndata: {}\n\n".repeat(100);
+    /// let mut rest = chunk.as_bytes();
+    /// let mut events = 0;
+    /// while !rest.is_empty() {
+    ///     let consumed = watch.handle_body(Instant::ZERO, rest);
+    ///     rest = &rest[consumed..];
+    ///     while let Some(event) = watch.poll_event() {
+    ///         assert!(matches!(event, WatchEvent::Job { .. }));
+    ///         events += 1;
+    ///     }
+    /// }
+    /// assert_eq!(events, 100);
+    /// ```
+    #[must_use = "the bytes past the returned count must be fed again once the events are drained"]
+    pub fn handle_body(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        self.take_body(now, bytes, Self::MAX_QUEUED_EVENTS)
+    }
+
+    /// [`handle_body`](Self::handle_body), stopping once `room` events are
+    /// queued (a fleet counts the events it holds itself).
+    pub(crate) fn take_body(&mut self, now: Instant, bytes: &[u8], room: usize) -> usize {
         if !self.enter(now) {
-            return;
+            return bytes.len();
         }
         let now = self.now;
+        let max_data = self.config.limits.max_data;
         match &mut self.conn {
             Conn::Streaming {
                 last_rx, got_bytes, ..
@@ -395,7 +464,7 @@ impl Watch {
                 *got_bytes |= !bytes.is_empty();
                 let mut input = bytes;
                 let mut terminal = None;
-                while !input.is_empty() {
+                while !input.is_empty() && !self.sink.is_full(room, max_data) {
                     let step = self.decoder.decode(input);
                     input = &input[step.consumed..];
                     let Some(item) = step.item else { break };
@@ -409,7 +478,9 @@ impl Watch {
                 }
                 if let Some((end, event)) = terminal {
                     self.finish(Outcome::Finished { end, event });
+                    return bytes.len();
                 }
+                bytes.len() - input.len()
             }
             Conn::ErrorBody { body, last_rx, .. } => {
                 *last_rx = now;
@@ -418,8 +489,9 @@ impl Watch {
                 if bytes.len() >= room {
                     self.finish_error_body(true);
                 }
+                bytes.len()
             }
-            _ => {}
+            _ => bytes.len(),
         }
     }
 
@@ -518,7 +590,7 @@ impl Watch {
 
     /// The next event to hand to the application, if any.
     pub fn poll_event(&mut self) -> Option<WatchEvent> {
-        self.sink.events.pop_front()
+        self.sink.pop()
     }
 
     /// Gives back the event queue's memory once it is empty: a fleet moves
@@ -936,3 +1008,51 @@ fn trace_response(_: u16, _: &Head) {}
 fn trace_reconnect(_: Duration, _: u32, _: Option<&Failure>) {}
 #[cfg(not(feature = "tracing"))]
 fn trace_outcome(_: &Outcome) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `body` to a streaming watch one byte at a time, draining its
+    /// events after each call; returns the bytes the decoder's line scan
+    /// looked at, and the job events delivered.
+    fn one_byte_at_a_time(body: &[u8]) -> (usize, usize) {
+        let config = WatchConfig::builder("job_1").unwrap().build();
+        let mut watch = Watch::new(config, Instant::ZERO, 1);
+        while watch.poll_action().is_some() {}
+        watch.handle_response(Instant::ZERO, 200, [("content-type", "text/event-stream")]);
+        let mut jobs = 0;
+        for byte in body.chunks(1) {
+            assert_eq!(watch.handle_body(Instant::ZERO, byte), 1);
+            while let Some(event) = watch.poll_event() {
+                assert!(matches!(event, WatchEvent::Job { .. }), "{event:?}");
+                jobs += 1;
+            }
+        }
+        (watch.decoder.scanned(), jobs)
+    }
+
+    /// The work of the whole path, 1-byte chunks through the watch, is
+    /// linear: each byte is scanned once, however long the line or the
+    /// event it belongs to has grown (a counter, not a timer).
+    #[test]
+    fn work_is_linear_under_one_byte_chunks() {
+        for n in [1 << 12, 1 << 15, 1 << 18] {
+            let mut line = b"data: ".to_vec();
+            line.resize(n, b'a');
+            line.extend_from_slice(b"\n\n");
+            let mut event = b"data: 0123456789\n".repeat(n / 17);
+            event.push(b'\n');
+            for (what, body) in [("a long line", line), ("a long event", event)] {
+                let (scanned, jobs) = one_byte_at_a_time(&body);
+                assert_eq!(jobs, 1, "{what}");
+                assert_eq!(
+                    scanned,
+                    body.len(),
+                    "{what} of {} bytes: {scanned} bytes scanned",
+                    body.len()
+                );
+            }
+        }
+    }
+}

@@ -30,6 +30,17 @@
 //! ]
 //! .into_iter();
 //!
+//! // Hands the queued events to the application.
+//! fn drain(watch: &mut Watch, delivered: &mut Vec<String>) {
+//!     while let Some(event) = watch.poll_event() {
+//!         match event {
+//!             WatchEvent::Job { event: job, .. } => delivered.push(job.name().to_owned()),
+//!             WatchEvent::Reconnecting { cause, .. } => assert!(cause.is_none(), "a planned rotation"),
+//!             other => panic!("{other:?}"),
+//!         }
+//!     }
+//! }
+//!
 //! let mut now = Instant::ZERO;
 //! let mut watch = Watch::new(WatchConfig::builder("job_1").unwrap().build(), now, 0x5eed);
 //! let mut delivered = Vec::new();
@@ -43,20 +54,20 @@
 //!                 let body = bodies.next().expect("no more connections expected");
 //!                 for chunk in body.chunks(7) {
 //!                     now = now + Duration::from_millis(10);
-//!                     watch.handle_body(now, chunk);
+//!                     // The watch takes what it can queue; drain, then
+//!                     // feed it the rest.
+//!                     let mut rest = chunk;
+//!                     while !rest.is_empty() {
+//!                         rest = &rest[watch.handle_body(now, rest)..];
+//!                         drain(&mut watch, &mut delivered);
+//!                     }
 //!                 }
 //!                 watch.handle_eof(now);
 //!             }
 //!             Action::Close => { /* drop the response */ }
 //!         }
 //!     }
-//!     while let Some(event) = watch.poll_event() {
-//!         match event {
-//!             WatchEvent::Job { event: job, .. } => delivered.push(job.name().to_owned()),
-//!             WatchEvent::Reconnecting { cause, .. } => assert!(cause.is_none(), "a planned rotation"),
-//!             other => panic!("{other:?}"),
-//!         }
-//!     }
+//!     drain(&mut watch, &mut delivered);
 //!     if let Some(outcome) = watch.poll_outcome() {
 //!         break outcome;
 //!     }
@@ -69,6 +80,30 @@
 //! assert_eq!(event.data().unwrap().results.as_ref().unwrap().get(), r#"{"n":1}"#);
 //! assert_eq!(watch.suppressed(), 1);
 //! ```
+
+//!
+//! # Memory under hostile streams
+//!
+//! Nothing a server sends makes a watch hold more than its limits (the
+//! decoder's [`Limits`](crate::sse::Limits), set with
+//! [`WatchConfigBuilder::limits`]) plus a full event queue and a few
+//! hundred bytes. What happens at each limit:
+//!
+//! | the server sends | what the watch holds | what it does |
+//! |---|---|---|
+//! | a line longer than `max_line` (default 1 MiB + 1 KiB) | the line up to the limit, then nothing more of it | one [`WatchEvent::Decode`] (`LimitExceeded { which: Line }`); the event is dropped, the rest of the line skipped unbuffered; it goes on at the next event |
+//! | an event whose data outgrows `max_data` (default 1 MiB), e.g. data lines without end | the data up to the limit | one `Decode` (`Data`); the event is dropped, its further lines skipped until a blank line; it goes on |
+//! | an `event:` name longer than `max_event_type` (default 1 KiB) | the name's line, at most `max_line` | `Decode` (`EventType`); that event is dropped; it goes on |
+//! | an `id:` longer than `max_id` (default 1 KiB) | the id's line, at most `max_line` | `Decode` (`Id`); that event is dropped and the long id never becomes the last-event-ID; it goes on |
+//! | a flood of ids | the latest id (the buffers are reused) | each committed id replaces the last; nothing grows |
+//! | comments, however many or long | nothing: never buffered | each chunk counts as a sign of life for the idle timeout, so only the overall [`timeout`](WatchConfigBuilder::timeout) ends a stream of nothing but comments |
+//! | a flood of events | at most [`Watch::MAX_QUEUED_EVENTS`] queued events, carrying at most twice `max_data` of data | [`Watch::handle_body`] stops taking bytes until the driver drains [`Watch::poll_event`]; every event is delivered |
+//! | an error response's endless body | [`max_error_body`](WatchConfigBuilder::max_error_body) bytes (default 16 KiB) | the watch ends with that status's error, from the body read so far |
+//!
+//! What the watch keeps to deliver each event once has a fixed size
+//! whatever the stream: the highest id, rank and progress, and 8
+//! fingerprints. `tests/watch_memory.rs` measures each of these streams
+//! with a counting allocator.
 
 mod backoff;
 mod config;

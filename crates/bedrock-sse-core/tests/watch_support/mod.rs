@@ -70,9 +70,19 @@ impl Harness {
         self.respond(200, &ES);
     }
 
+    /// Feeds `text` as one chunk, as a driver does: what the watch takes,
+    /// then its outputs, until all is taken.
     pub fn body(&mut self, text: &str) {
-        self.watch.handle_body(self.now, text.as_bytes());
-        self.drain();
+        let mut rest = text.as_bytes();
+        loop {
+            let taken = self.watch.handle_body(self.now, rest);
+            rest = &rest[taken..];
+            self.drain();
+            if rest.is_empty() {
+                break;
+            }
+            assert!(taken > 0, "a drained watch takes nothing");
+        }
     }
 
     pub fn eof(&mut self) {
