@@ -294,7 +294,7 @@ fn blocking_client(options: &Options) -> Result<(), String> {
     writeln!(to_server, "quit").ok();
     server.wait().ok();
     println!(
-        "| {} | blocking, HTTP/1.1 | {}/{} | {:.1} KiB per idle watch (two threads each) |",
+        "| {} | blocking, HTTP/1.1 | {}/{} | {:.1} KiB per idle watch (one thread each) |",
         options.watches,
         completed.load(Ordering::Relaxed),
         options.watches,
