@@ -30,7 +30,10 @@ use crate::transport::{Response, Timeouts, Transport};
 /// deadline (ureq's per-read and global timeouts), so the watch needs no
 /// thread but the caller's, and a connection the watch gives up is closed
 /// at once: a server that falls silent, or vanishes without closing, holds
-/// nothing past the watch's deadline.
+/// nothing past the watch's deadline. ureq bounds each read of the
+/// response head by the idle timeout too: with an idle timeout shorter
+/// than the head timeout, a server silent that long before its head is
+/// given up then, as a transport timeout (retried like a head timeout).
 ///
 /// Cheap to clone; share one between watches.
 ///
