@@ -871,8 +871,8 @@ pub(crate) fn closed_at_its_deadline(
 }
 
 /// A server that sends two events, then a byte every 50 ms for ever,
-/// keeping the 300 ms idle timer alive while the job never ends: the
-/// watch's overall deadline (700 ms) ends it with
+/// keeping the 500 ms idle timer alive while the job never ends: the
+/// watch's overall deadline (800 ms) ends it with
 /// [`WatchError::DeadlineExceeded`], and the client closes the connection
 /// then, without a retry.
 pub fn a_trickle_is_stopped_by_the_overall_deadline(runner: &dyn Runner) {
@@ -880,9 +880,9 @@ pub fn a_trickle_is_stopped_by_the_overall_deadline(runner: &dyn Runner) {
         body: started_stream("job_trickle", 2),
         every: ms(50),
     });
-    let deadline = ms(700);
+    let deadline = ms(800);
     let config = TestSim::test_config(&server.base_url(), "job_trickle")
-        .idle_timeout(ms(300))
+        .idle_timeout(ms(500))
         .expect("a timeout")
         .timeout(deadline);
     let started = Instant::now();
