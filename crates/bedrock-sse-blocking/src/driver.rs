@@ -17,9 +17,11 @@ use bedrock_sse_core::watch::{
 
 use crate::transport::{Timeouts, Transport};
 
-/// How much of a body is read at a time. Events are small; a large one
-/// takes more reads (the transport buffers too: ureq's 8 KiB).
-const CHUNK: usize = 4 * 1024;
+/// How much of a body is read at a time: a copy out of the transport's
+/// own buffer (ureq's is 8 KiB), so it need not be large. Events are
+/// small; a large one takes more reads, and the buffer is kept for the
+/// watch's whole life.
+const CHUNK: usize = 1024;
 
 /// Follows one job to its end over a [`Transport`], blocking this thread
 /// (and no other: the watch has no thread of its own).
