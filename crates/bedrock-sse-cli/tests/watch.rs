@@ -239,3 +239,31 @@ fn each_event_carries_its_own_id_even_when_they_arrive_together() {
         .collect();
     assert_eq!(ids, ["1", "2", "3", "4", "5", "6"]);
 }
+
+#[test]
+fn plain_http_off_the_machine_is_refused_unless_allowed() {
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_bedrock-sse"))
+            .args(["watch", "job_ok", "--json", "--timeout", "300ms"])
+            .args(["--base-url", "http://192.0.2.1:9"])
+            .args(extra)
+            .env("BEDROCK_API_KEY", "sk_plaintext_secret")
+            .output()
+            .expect("the binary runs")
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--base-url") && stderr.contains("--allow-http"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty(), "nothing was attempted");
+
+    // With the opt-in the watch runs: it then fails to reach the address
+    // (documentation range, nothing listens), never as bad usage.
+    let allowed = run(&["--allow-http", "--max-failures", "1"]);
+    assert!(matches!(allowed.status.code(), Some(1 | 9)), "{allowed:?}");
+    let everything = format!("{allowed:?}{refused:?}");
+    assert!(!everything.contains("sk_plaintext_secret"));
+}

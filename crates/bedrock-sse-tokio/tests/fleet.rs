@@ -8,7 +8,7 @@ use bedrock_sse_core::job::JobEnd;
 use std::time::Duration;
 
 use bedrock_sse_core::watch::{Outcome, WatchEvent};
-use bedrock_sse_testkit::{PATIENCE, TestSim, ms, quick_job};
+use bedrock_sse_testkit::{FarServer, PATIENCE, TestSim, ms, quick_job};
 use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport};
 
 /// Runs `future` on a runtime of its own (the simulator has its own, on a
@@ -245,4 +245,41 @@ fn a_graceful_restart_is_spread_out_and_loses_nothing() {
             .count();
         assert!(within <= 6, "{within} reconnects within 100 ms of {at:?}");
     }
+}
+
+#[test]
+fn bursts_of_tiny_events_reach_every_watch_whole() {
+    // Every request gets 300 tiny events and the job's end in one body:
+    // more than a watch queues at once, so each chunk is fed in parts.
+    let mut body: String = (1..=300)
+        .map(|n| format!("id: {n}\nevent: progress\ndata: {{}}\n\n"))
+        .collect();
+    body.push_str("id: 301\nevent: completed\ndata: {}\n\n");
+    let far = FarServer::start(body);
+    let mut fleet = FleetWatch::new(ReqwestTransport::new(), FleetConfig::default());
+    for job in ["job_b1", "job_b2", "job_b3"] {
+        fleet.add(TestSim::test_config(&far.url(""), job).build());
+    }
+    let mut ids: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut ends = Vec::new();
+    block_on(async {
+        while let Some(report) = fleet.next().await {
+            match report {
+                FleetEvent::Event {
+                    job_id,
+                    event: WatchEvent::Job { id, .. },
+                    ..
+                } => ids.entry(job_id).or_default().push(id.parse().unwrap()),
+                FleetEvent::Outcome { outcome, .. } => ends.push(outcome.job_end()),
+                FleetEvent::Event { event, .. } => panic!("{event:?}"),
+                _ => {}
+            }
+        }
+    });
+    assert_eq!(ends, [Some(JobEnd::Completed); 3]);
+    let want: Vec<u32> = (1..=301).collect();
+    for (job, got) in &ids {
+        assert_eq!(got, &want, "{job}: each event once, in order");
+    }
+    assert_eq!(ids.len(), 3);
 }

@@ -16,6 +16,7 @@ use std::io::{self, BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bedrock_sse_core::api::BaseUrl;
 use bedrock_sse_core::fleet::{FleetConfig, WatchId};
 use bedrock_sse_core::watch::{
     BackoffPolicy, ConfigError, Failure, WatchConfig, WatchConfigBuilder, WatchEvent,
@@ -49,6 +50,10 @@ pub(crate) struct Args {
     /// Where the API lives.
     #[arg(long, env = WatchConfig::ENV_BASE_URL, default_value = WatchConfig::DEFAULT_BASE_URL)]
     base_url: String,
+    /// Accept a plain `http://` base URL to a host that is not loopback,
+    /// sending the key unencrypted (loopback `http://` needs no flag).
+    #[arg(long)]
+    allow_http: bool,
     /// The API key (`sk_...`). Prefer the environment variable: a command
     /// line is visible to every user of the machine.
     #[arg(long, env = WatchConfig::ENV_API_KEY, hide_env_values = true)]
@@ -152,9 +157,14 @@ fn jobs(args: &Args) -> Result<Vec<String>, String> {
 /// wrong (never echoing the key).
 fn config(args: &Args, job: &str) -> Result<WatchConfig, String> {
     let flag = |name: &'static str| move |e: ConfigError| format!("{name}: {e}");
+    let base_url = if args.allow_http {
+        BaseUrl::parse_allowing_http(&args.base_url)
+    } else {
+        BaseUrl::parse(&args.base_url)
+    };
     let mut builder: WatchConfigBuilder = WatchConfig::builder(job)
         .map_err(|e| format!("job id {job:?}: {e}"))?
-        .base_url(args.base_url.as_str())
+        .base_url(base_url.map_err(|e| format!("--base-url: {e}"))?)
         .map_err(flag("--base-url"))?
         .api_version(args.api_version.as_str())
         .map_err(flag("--api-version"))?;

@@ -7,14 +7,24 @@ use alloc::string::String;
 /// simulator or a proxy. A path prefix is kept; trailing slashes are not
 /// significant.
 ///
+/// The key travels with every request to it, so plain `http://` is
+/// accepted only for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`),
+/// where the traffic never leaves the machine. Any other `http://` host is
+/// refused with [`BaseUrlError::PlaintextHttp`] unless you opt in with
+/// [`BaseUrl::parse_allowing_http`] (the CLI's `--allow-http`).
+///
 /// ```
-/// use bedrock_sse_core::api::BaseUrl;
+/// use bedrock_sse_core::api::{BaseUrl, BaseUrlError};
 ///
 /// let base = BaseUrl::parse("http://127.0.0.1:8080/proxy/bedrock/").unwrap();
 /// assert_eq!(base.stream_url("job 1/..?"), "http://127.0.0.1:8080/proxy/bedrock/jobs/job%201%2F..%3F/stream");
 /// assert_eq!(BaseUrl::default().stream_url(".."), "https://api.bedrock.cv/jobs/%2E%2E/stream");
 /// assert!(BaseUrl::parse("api.bedrock.cv").is_err());
 /// assert!(BaseUrl::parse("https://user:sk_x@api.bedrock.cv").is_err());
+///
+/// // Plain text off the machine only when asked for by name.
+/// assert_eq!(BaseUrl::parse("http://10.0.0.5:8080"), Err(BaseUrlError::PlaintextHttp));
+/// assert!(BaseUrl::parse_allowing_http("http://10.0.0.5:8080").is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BaseUrl(Cow<'static, str>);
@@ -36,6 +46,13 @@ pub enum BaseUrlError {
     /// configuration, where they are never printed or sent elsewhere.
     #[error("base URL must not carry a user or password (user:pass@host); give the key separately")]
     UserInfo,
+    /// `http://` to a host that is not loopback: the API key would cross
+    /// the network in plain text. Use `https://`, or opt in explicitly with
+    /// [`BaseUrl::parse_allowing_http`] (the CLI's `--allow-http`).
+    #[error(
+        "base URL is plain http:// to a host that is not loopback, so the API key would cross the network unencrypted; use https://, or opt in explicitly (--allow-http)"
+    )]
+    PlaintextHttp,
     /// Whitespace or a control character.
     #[error("base URL contains whitespace or a control character at byte {index}")]
     BadByte {
@@ -48,8 +65,21 @@ impl BaseUrl {
     /// The production API.
     pub const DEFAULT: &'static str = "https://api.bedrock.cv";
 
-    /// Checks and normalises (drops trailing slashes) a base URL.
+    /// Checks and normalises (drops trailing slashes) a base URL. Plain
+    /// `http://` is accepted for loopback hosts only (see the type's docs).
     pub fn parse(url: &str) -> Result<BaseUrl, BaseUrlError> {
+        let base = Self::parse_allowing_http(url)?;
+        if base.is_plaintext() && !is_loopback(url) {
+            return Err(BaseUrlError::PlaintextHttp);
+        }
+        Ok(base)
+    }
+
+    /// Like [`parse`](Self::parse), but also accepts `http://` to any
+    /// host: the key is then sent unencrypted over the network. Only for a
+    /// network you trust end to end (a simulator on another machine of a
+    /// private network, a TLS-terminating sidecar).
+    pub fn parse_allowing_http(url: &str) -> Result<BaseUrl, BaseUrlError> {
         if let Some(index) = url.bytes().position(|b| b <= b' ' || b == 0x7f) {
             return Err(BaseUrlError::BadByte { index });
         }
@@ -67,6 +97,11 @@ impl BaseUrl {
             return Err(BaseUrlError::NoHost);
         }
         Ok(BaseUrl(Cow::Owned(url.trim_end_matches('/').into())))
+    }
+
+    /// Whether requests to it are unencrypted (`http://`).
+    pub fn is_plaintext(&self) -> bool {
+        strip_prefix_ci(&self.0, "http://").is_some()
     }
 
     /// The base URL, without a trailing slash.
@@ -110,6 +145,21 @@ impl core::fmt::Display for BaseUrl {
 impl Default for BaseUrl {
     fn default() -> Self {
         BaseUrl(Cow::Borrowed(Self::DEFAULT))
+    }
+}
+
+/// Whether `url`'s host is this machine: `localhost`, an address of
+/// `127.0.0.0/8`, or `[::1]` (also as an IPv4-mapped address).
+fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Domain(name)) => {
+            name.trim_end_matches('.').eq_ignore_ascii_case("localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
     }
 }
 
@@ -158,7 +208,9 @@ mod tests {
             ("http://h/a/b", "http://h/a/b/jobs/job_01JABCD123/stream"),
         ] {
             assert_eq!(
-                BaseUrl::parse(base).unwrap().stream_url("job_01JABCD123"),
+                BaseUrl::parse_allowing_http(base)
+                    .unwrap()
+                    .stream_url("job_01JABCD123"),
                 want
             );
         }
@@ -196,5 +248,41 @@ mod tests {
             Err(BaseUrlError::BadByte { index: 10 })
         );
         assert_eq!(BaseUrl::parse("h"), Err(BaseUrlError::Scheme));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://127.9.8.7",
+            "HTTP://LOCALHOST:1/v1",
+            "http://localhost.:1",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]",
+        ] {
+            assert!(BaseUrl::parse(local).is_ok(), "{local}");
+        }
+        for remote in [
+            "http://api.bedrock.cv",
+            "http://10.0.0.5:8080",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://[::2]",
+            "http://0.0.0.0:8787",
+        ] {
+            assert_eq!(
+                BaseUrl::parse(remote),
+                Err(BaseUrlError::PlaintextHttp),
+                "{remote}"
+            );
+            let allowed = BaseUrl::parse_allowing_http(remote).unwrap();
+            assert!(allowed.is_plaintext());
+        }
+        assert!(!BaseUrl::parse("https://10.0.0.5").unwrap().is_plaintext());
+        // The opt-in skips only this check.
+        assert_eq!(
+            BaseUrl::parse_allowing_http("http://u:p@h"),
+            Err(BaseUrlError::UserInfo)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! How a request proves who it is.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::http::{InvalidHeaderValue, checked};
@@ -42,6 +43,35 @@ impl Secret {
     /// The key itself, to put on the wire.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// What the text reads with every copy of the key replaced by
+    /// `<redacted>`: for text the server sends back (an error body, a
+    /// header), which may echo the key it refused.
+    pub(crate) fn scrub(&self, text: Vec<u8>) -> Vec<u8> {
+        let key = self.0.as_bytes();
+        let mut found = memchr::memmem::find_iter(&text, key).peekable();
+        if found.peek().is_none() {
+            return text;
+        }
+        let mut clean = Vec::with_capacity(text.len());
+        let mut from = 0;
+        for at in found {
+            // memmem's matches do not overlap.
+            clean.extend_from_slice(&text[from..at]);
+            clean.extend_from_slice(b"<redacted>");
+            from = at + key.len();
+        }
+        clean.extend_from_slice(&text[from..]);
+        clean
+    }
+
+    /// [`scrub`](Self::scrub) for a header value kept as text.
+    pub(crate) fn scrub_text(&self, text: &mut Option<String>) {
+        if let Some(value) = text.take() {
+            // Replacing an ASCII key with ASCII keeps the text UTF-8.
+            *text = String::from_utf8(self.scrub(value.into_bytes())).ok();
+        }
     }
 }
 
@@ -137,5 +167,20 @@ mod tests {
             InvalidHeaderValue::Empty { what: "API key" }
         );
         assert!(Credentials::bearer("sk_é").is_err());
+    }
+
+    #[test]
+    fn scrubs_every_echo_of_the_key() {
+        let key = Secret::new("sk_aa").unwrap();
+        let scrub = |text: &str| String::from_utf8(key.scrub(text.into())).unwrap();
+        assert_eq!(scrub("no key here"), "no key here");
+        assert_eq!(
+            scrub("bad key 'sk_aa', sk_aasecond sk_aa"),
+            "bad key '<redacted>', <redacted>second <redacted>"
+        );
+        assert_eq!(scrub("sk_sk_aa_aa"), "sk_<redacted>_aa");
+        let mut header = Some(String::from("req sk_aa é"));
+        key.scrub_text(&mut header);
+        assert_eq!(header.as_deref(), Some("req <redacted> é"));
     }
 }

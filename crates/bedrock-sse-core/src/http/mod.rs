@@ -19,4 +19,4 @@ pub(crate) use redirect::resolve_location;
 pub(crate) use response::{Class, Head, classify};
 pub use value::InvalidHeaderValue;
 
-pub(crate) use value::{checked, parse_u64};
+pub(crate) use value::{checked, parse_u64, round_trips};

@@ -76,6 +76,10 @@ pub enum InvalidLocation {
     /// never sends.
     #[error("the redirect's Location carries credentials in the URL")]
     UserInfo,
+    /// The `Location` holds the API key (a server echoing it): following
+    /// it would put the key in a URL, where logs and proxies keep it.
+    #[error("the redirect's Location holds the API key; it was not followed")]
+    HoldsKey,
     /// The [`RedirectPolicy`](crate::watch::RedirectPolicy) follows no
     /// redirect.
     #[error("the redirect policy follows no redirect")]

@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use crate::api::RateLimit;
+use crate::api::{RateLimit, Secret};
 
 /// A response header as the driver has it: anything with a name and a
 /// value. Implemented for `(N, V)` pairs where `N: AsRef<str>` and
@@ -58,6 +58,14 @@ const MAX_KEPT: usize = 256;
 pub(crate) const MAX_LOCATION: usize = 8 * 1024;
 
 impl Head {
+    /// Cuts every copy of `key` out of the values kept for reports (a
+    /// server may echo the key it refused).
+    pub(crate) fn scrub(&mut self, key: &Secret) {
+        key.scrub_text(&mut self.content_type);
+        key.scrub_text(&mut self.request_id);
+        key.scrub_text(&mut self.content_encoding);
+    }
+
     pub(crate) fn read<I>(headers: I) -> Head
     where
         I: IntoIterator,

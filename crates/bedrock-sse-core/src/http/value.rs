@@ -13,6 +13,20 @@ fn header_safe(value: &str) -> Result<(), usize> {
     }
 }
 
+/// Whether a value the *server* gave (an event id, to send back as
+/// `Last-Event-ID`) arrives intact if sent as a header value: non-empty, no
+/// control character but tab (so no line break that would inject a
+/// header), and no leading or trailing space or tab, which the receiving
+/// parser would strip. Non-ASCII bytes (`obs-text`) are allowed: HTTP
+/// carries them, and ids are the server's own.
+pub(crate) fn round_trips(value: &str) -> bool {
+    !value.is_empty()
+        && value.trim_matches([' ', '\t']) == value
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
 /// A value that cannot be sent in an HTTP header. It never shows the value
 /// itself, which may be secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]

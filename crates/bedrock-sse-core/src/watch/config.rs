@@ -289,7 +289,25 @@ impl WatchConfigBuilder {
     }
 
     /// Where the API lives, e.g. `http://127.0.0.1:8787` for a local
-    /// simulator. A path prefix is kept.
+    /// simulator. A path prefix is kept. Plain `http://` is accepted for
+    /// loopback hosts only; to send the key unencrypted to another host,
+    /// pass a [`BaseUrl`] made by [`BaseUrl::parse_allowing_http`]:
+    ///
+    /// ```
+    /// use bedrock_sse_core::api::{BaseUrl, BaseUrlError};
+    /// use bedrock_sse_core::watch::{ConfigError, WatchConfig};
+    ///
+    /// let builder = WatchConfig::builder("job_1")?;
+    /// assert_eq!(
+    ///     builder.clone().base_url("http://sim.internal:8787").unwrap_err(),
+    ///     ConfigError::BaseUrl(BaseUrlError::PlaintextHttp)
+    /// );
+    /// let config = builder
+    ///     .base_url(BaseUrl::parse_allowing_http("http://sim.internal:8787")?)?
+    ///     .build();
+    /// assert!(config.base_url().is_plaintext());
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn base_url<U>(mut self, url: U) -> Result<Self, ConfigError>
     where
         U: TryInto<BaseUrl>,

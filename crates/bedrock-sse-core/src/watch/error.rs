@@ -3,7 +3,7 @@
 use alloc::string::{String, ToString};
 use core::time::Duration;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Secret};
 use crate::http::{InvalidLocation, Origin};
 
 /// Whose fault an error is, for deciding what to do about it.
@@ -64,7 +64,8 @@ impl TransportErrorKind {
 ///
 /// The message must never hold a credential: drivers build it from their
 /// HTTP client's error, whose URL carries none (the watch refuses base URLs
-/// with a user or password).
+/// with a user or password), and the watch cuts any copy of its key out of
+/// the messages it is handed.
 ///
 /// ```
 /// use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
@@ -118,6 +119,16 @@ impl TransportError {
             next = error.source();
         }
         Self::new(kind, message)
+    }
+
+    /// The same error with every copy of `key` cut out of its message.
+    pub(crate) fn scrubbed(self, key: &Secret) -> Self {
+        let mut message = Some(self.message);
+        key.scrub_text(&mut message);
+        TransportError {
+            kind: self.kind,
+            message: message.unwrap_or_default(),
+        }
     }
 
     /// What kind of failure it is.

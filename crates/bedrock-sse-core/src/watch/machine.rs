@@ -15,6 +15,7 @@ use super::time::Instant;
 use crate::api::{ApiError, RateLimit};
 use crate::http::{
     Class, Head, HeaderPair, InvalidLocation, Origin, Request, classify, resolve_location,
+    round_trips,
 };
 use crate::job::{JobEnd, JobEvent, MalformedEvent, OwnedJobEvent, Parsed};
 use crate::sse::{DecodeError, Decoder, Item};
@@ -338,7 +339,10 @@ impl Watch {
         if !self.enter(now) || !matches!(self.conn, Conn::Requested { .. }) {
             return None;
         }
-        let head = Head::read(headers);
+        let mut head = Head::read(headers);
+        if let Some(creds) = &self.config.credentials {
+            head.scrub(creds.secret());
+        }
         let seen = Seen {
             status,
             rate_limit: head.rate_limit,
@@ -523,6 +527,10 @@ impl Watch {
         if !self.enter(now) {
             return;
         }
+        let error = match &self.config.credentials {
+            Some(creds) => error.scrubbed(creds.secret()),
+            None => error,
+        };
         if error.kind() == TransportErrorKind::Certificate {
             self.finish(Outcome::Failed(WatchError::Certificate(error)));
             return;
@@ -698,9 +706,10 @@ impl Watch {
         request.push("x-api-version", config.api_version.as_str().into(), false);
         request.push("user-agent", config.user_agent.as_str().into(), false);
         let id = self.decoder.last_event_id();
-        // An id with control characters cannot be a header value; the
-        // server then gets no resume point rather than a broken request.
-        if !id.is_empty() && id.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
+        // An id that cannot travel intact (control characters, edge
+        // spaces) gives the server no resume point rather than a broken or
+        // different one.
+        if round_trips(id) {
             request.push("last-event-id", id.into(), false);
         }
         request
@@ -786,7 +795,17 @@ impl Watch {
             let max = WatchConfig::MAX_REDIRECTS;
             return self.finish(fail(WatchError::TooManyRedirects { max }));
         }
+        let key = self
+            .config
+            .credentials
+            .as_ref()
+            .map(|c| c.secret().expose());
         let target = match resolve_location(&from_url, location) {
+            // A URL is logged and kept in errors: it may not carry the key.
+            Ok(target) if key.is_some_and(|key| target.url.contains(key)) => {
+                let reason = InvalidLocation::HoldsKey;
+                return self.finish(fail(WatchError::InvalidRedirect { status, reason }));
+            }
             Ok(target) => target,
             Err(reason) => {
                 return self.finish(fail(WatchError::InvalidRedirect { status, reason }));
@@ -924,6 +943,11 @@ impl Watch {
         } = mem::replace(&mut self.conn, Conn::Idle)
         else {
             return;
+        };
+        // A server may echo the key it refused: never keep it in an error.
+        let body = match &self.config.credentials {
+            Some(creds) => creds.secret().scrub(body),
+            None => body,
         };
         let mut error = ApiError::from_response(status, &body);
         if error.request_id.is_none() {

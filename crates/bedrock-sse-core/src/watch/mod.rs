@@ -80,7 +80,6 @@
 //! assert_eq!(event.data().unwrap().results.as_ref().unwrap().get(), r#"{"n":1}"#);
 //! assert_eq!(watch.suppressed(), 1);
 //! ```
-
 //!
 //! # Memory under hostile streams
 //!
@@ -112,6 +111,9 @@ mod error;
 mod machine;
 mod time;
 mod values;
+
+#[cfg(test)]
+mod no_key_leaks;
 
 pub use backoff::BackoffPolicy;
 pub(crate) use backoff::SplitMix64;

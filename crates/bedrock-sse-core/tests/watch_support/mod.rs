@@ -73,7 +73,12 @@ impl Harness {
     /// Feeds `text` as one chunk, as a driver does: what the watch takes,
     /// then its outputs, until all is taken.
     pub fn body(&mut self, text: &str) {
-        let mut rest = text.as_bytes();
+        self.body_bytes(text.as_bytes());
+    }
+
+    /// [`body`](Self::body) for bytes that need not be UTF-8.
+    pub fn body_bytes(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
         loop {
             let taken = self.watch.handle_body(self.now, rest);
             rest = &rest[taken..];
@@ -81,7 +86,7 @@ impl Harness {
             if rest.is_empty() {
                 break;
             }
-            assert!(taken > 0, "a drained watch takes nothing");
+            assert!(taken > 0, "a call on a drained queue took nothing");
         }
     }
 
