@@ -131,8 +131,8 @@ fn a_watch_dropped_mid_stream_resumes_from_its_last_id() {
         .expect("a resume id");
     assert_eq!(first, QUICK[..2]);
     let run = TokioRunner.run(config.build());
-    // Nothing twice: the second watch starts after id 2 (and, if the job
-    // ended meanwhile, it gets only the end).
+    // Nothing twice: the second watch starts after id 2, whether or not
+    // the job ended meanwhile.
     run.assert_each_once_in_order(&QUICK);
     assert!(!run.job_ids().contains(&"2"), "{run:#?}");
     assert!(matches!(run.outcome, Outcome::Finished { .. }));
