@@ -20,6 +20,7 @@ impl Runner for BlockingRunner {
 }
 
 bedrock_sse_testkit::scenarios!(BlockingRunner);
+bedrock_sse_testkit::campaign!(BlockingRunner);
 
 #[test]
 fn the_iterator_form_yields_each_event_with_its_id_then_keeps_the_outcome() {

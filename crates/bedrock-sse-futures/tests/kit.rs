@@ -41,6 +41,7 @@ impl Runner for AsyncStdRunner {
 mod smol_executor {
     use super::SmolRunner;
     bedrock_sse_testkit::scenarios!(SmolRunner);
+    bedrock_sse_testkit::campaign!(SmolRunner);
 }
 
 mod async_std_executor {

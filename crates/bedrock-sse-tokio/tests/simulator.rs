@@ -46,6 +46,7 @@ impl Runner for TokioRunner {
 }
 
 bedrock_sse_testkit::scenarios!(TokioRunner);
+bedrock_sse_testkit::campaign!(TokioRunner);
 
 const QUICK: [&str; 5] = ["status", "status", "progress", "progress", "completed"];
 
