@@ -1,6 +1,6 @@
 //! The blocking driver against the real simulator over loopback: the
-//! adapter scenario table of `bedrock-sse-testkit`, then what only this
-//! adapter has (the iterator form).
+//! adapter scenario table and the fault campaign of `bedrock-sse-testkit`,
+//! then what only this adapter has (the iterator form).
 
 use bedrock_sse_blocking::{JobWatch, UreqTransport};
 use bedrock_sse_core::job::JobEnd;

@@ -597,16 +597,34 @@ mod tests {
                 ..
             })
         )));
-        // The first request has no id: never stalled, never reset, never
-        // cut before its first events.
-        if let Plan::Forward(first) = &plans[0] {
-            match first.fault {
-                Some(ConnectionFault::Cut { from, reset, .. }) => {
-                    assert!(from >= FIRST_EVENTS_BYTES && !reset);
+    }
+
+    #[test]
+    fn a_request_without_an_id_keeps_its_first_events() {
+        let faults: Vec<ConnectionFault> = (0..200)
+            .filter_map(|seed| {
+                let mut schedule = Schedule {
+                    rng: SplitMix64::new(seed),
+                    newlines: vec![Newline::CrLf],
+                    forwarded: 0,
+                    faults_left: 1,
+                };
+                let request = ProxyRequest {
+                    index: 0,
+                    last_event_id: None,
+                };
+                match schedule.plan(&request) {
+                    Plan::Forward(forward) => forward.fault,
+                    Plan::Answer(_) => None,
                 }
-                Some(ConnectionFault::Stall { .. }) => panic!("{first:?}"),
-                None => {}
-            }
+            })
+            .collect();
+        assert!(faults.len() > 50, "{faults:?}");
+        for fault in faults {
+            let ConnectionFault::Cut { from, reset, .. } = fault else {
+                panic!("an id-less request stalled: {fault:?}")
+            };
+            assert!(from >= FIRST_EVENTS_BYTES && !reset, "{fault:?}");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The tokio driver against the real simulator over loopback: the adapter
-//! scenario table of `bedrock-sse-testkit`, then what only this adapter
-//! has (the `Stream` form, `next_event` cancel-safety, resuming after a
-//! dropped watch).
+//! scenario table and the fault campaign of `bedrock-sse-testkit`, then
+//! what only this adapter has (the `Stream` form, `next_event`
+//! cancel-safety, resuming after a dropped watch).
 
 use std::future::Future;
 use std::time::Duration;
