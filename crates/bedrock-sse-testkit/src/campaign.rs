@@ -4,14 +4,18 @@
 //!
 //! Each schedule draws, from its seed, the line end of each connection the
 //! server serves (LF, CRLF or CR) and, per request, what the proxy does:
-//! answer 5xx or 429 (with `Retry-After`) itself; or forward it, perhaps
+//! answer 408, 5xx or 429 (with `Retry-After`) itself; or forward it, perhaps
 //! rewinding its `Last-Event-ID` (to `0`, a replay of everything, or to an
 //! earlier id: the server replays, the watch must drop what it has), perhaps
 //! delivering a stretch of the response one byte per write, and perhaps
 //! breaking it: a cut (anywhere, mid-line, between CR and LF, inside a
 //! UTF-8 character, inside a chunk-size line; by `FIN` or by `RST`) or a
-//! stall longer than the idle timeout. After a few such faults (2 to 8)
+//! stall longer than the idle timeout. After a few such faults (3 to 10)
 //! the proxy forwards faithfully, so every schedule can end.
+//!
+//! Three schedules in ten also have the server rotate every connection
+//! after 60 to 160 ms (a clean close without a final event), so planned
+//! rotations mix with the faults.
 //!
 //! A schedule passes when the watch delivered exactly the server's job
 //! events (ids and payloads, in order: nothing lost, nothing twice), no
@@ -149,7 +153,7 @@ impl Schedule {
             .and_then(|id| id.parse::<u64>().ok());
         if self.faults_left > 0 && rng.chance(25) {
             self.faults_left -= 1;
-            let status = rng.pick(&[429, 500, 502, 503, 504]);
+            let status = rng.pick(&[408, 429, 500, 502, 503, 504]);
             return Plan::Answer(Answer {
                 status,
                 retry_after: Some(1).filter(|_| status == 429 || rng.chance(50)),
@@ -177,7 +181,7 @@ impl Schedule {
             let start = rng.below(within) as usize;
             forward.trickle = Some(start..start + 64 + rng.below(1500) as usize);
         }
-        if rng.chance(75) {
+        if rng.chance(85) {
             self.faults_left -= 1;
             let fresh = resumed_from.is_none();
             // An id-less request keeps its first events: see the module's docs.
@@ -219,6 +223,8 @@ struct Report {
     tally: Tally,
     events: usize,
     reconnects: usize,
+    /// Of the reconnects, the planned rotations.
+    rotations: usize,
     newlines: [usize; 3],
     took: Duration,
 }
@@ -238,8 +244,14 @@ fn schedule(runner: &dyn Runner, seed: u64) -> Result<Report, String> {
             ])
         })
         .collect();
+    // Some schedules also have the server rotate its connections.
+    let rotation = rng.chance(30).then(|| ms(60 + rng.below(100)));
     let sim = TestSim::start([campaign_job()], |b| {
-        b.heartbeat(HEARTBEAT).rate_limit(None)
+        let b = b.heartbeat(HEARTBEAT).rate_limit(None);
+        match rotation {
+            Some(cap) => b.max_connection(cap),
+            None => b,
+        }
     });
     for &newline in &newlines {
         let faults = Faults {
@@ -252,7 +264,7 @@ fn schedule(runner: &dyn Runner, seed: u64) -> Result<Report, String> {
         rng: SplitMix64::new(rng.next_u64()),
         newlines: newlines.clone(),
         forwarded: 0,
-        faults_left: 2 + rng.below(7) as u32,
+        faults_left: 3 + rng.below(8) as u32,
     };
     let proxy = FaultProxy::start(sim.addr(), move |request| plans.plan(request));
     let mut backoff = BackoffPolicy::default();
@@ -274,12 +286,13 @@ fn schedule(runner: &dyn Runner, seed: u64) -> Result<Report, String> {
     let mut report = Report {
         events: expected.len(),
         reconnects: run.reconnects().len(),
+        rotations: run.reconnects().iter().filter(|(c, _)| c.is_none()).count(),
         took: started.elapsed(),
         ..Report::default()
     };
     for newline in newlines
         .iter()
-        .take(tally.connections - tally.answered_5xx - tally.answered_429)
+        .take(tally.connections - tally.answered_error - tally.answered_429)
     {
         report.newlines[*newline as usize] += 1;
     }
@@ -375,6 +388,7 @@ impl Totals {
         self.report.tally.add(&report.tally);
         self.report.events += report.events;
         self.report.reconnects += report.reconnects;
+        self.report.rotations += report.rotations;
         for (sum, n) in self.report.newlines.iter_mut().zip(report.newlines) {
             *sum += n;
         }
@@ -389,6 +403,7 @@ impl fmt::Display for Totals {
             tally: t,
             events,
             reconnects,
+            rotations,
             newlines,
             took,
         } = &self.report;
@@ -399,15 +414,16 @@ impl fmt::Display for Totals {
         write!(
             f,
             "{} schedules, {events} events checked; {} connections: {} answered \
-             ({} 5xx, {} 429), {} forwarded ({} resumed, {} rewound of which {} to 0, \
+             ({} 408/5xx, {} 429), {} forwarded ({} resumed, {} rewound of which {} to 0, \
              {} fresh; line ends LF {}, CRLF {}, CR {}); {} cuts ({}; {} by reset), \
              {} stalls, {} planned past the response's end; {} byte-by-byte \
-             connections ({} bytes); {} reconnects seen by the watch; {:.1} s \
+             connections ({} bytes); {} reconnects seen by the watch ({} planned \
+             rotations); {:.1} s \
              (slowest schedule {:.2} s)",
             self.schedules,
             t.connections,
-            t.answered_5xx + t.answered_429,
-            t.answered_5xx,
+            t.answered_error + t.answered_429,
+            t.answered_error,
             t.answered_429,
             t.resumed + t.rewound + t.fresh,
             t.resumed,
@@ -425,6 +441,7 @@ impl fmt::Display for Totals {
             t.trickled,
             t.trickled_bytes,
             reconnects,
+            rotations,
             took.as_secs_f64(),
             self.slowest.as_secs_f64(),
         )

@@ -38,10 +38,10 @@ pub enum Plan {
 }
 
 /// An error answer of the proxy's own: a problem-JSON body, and
-/// `Connection: close`.
+/// `Connection: close`. Statuses a watch retries: 408, 429 and 5xx.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Answer {
-    /// The status: 429, or 500 to 599.
+    /// The status: 408, 429, or 500 to 599.
     pub status: u16,
     /// The `Retry-After` header, in seconds, if any.
     pub retry_after: Option<u32>,
@@ -90,8 +90,8 @@ pub enum ConnectionFault {
 pub struct Tally {
     /// Requests received.
     pub connections: usize,
-    /// Answered 5xx by the proxy.
-    pub answered_5xx: usize,
+    /// Answered 408 or 5xx by the proxy.
+    pub answered_error: usize,
     /// Answered 429 by the proxy.
     pub answered_429: usize,
     /// Forwarded with the client's own `Last-Event-ID`.
@@ -135,7 +135,7 @@ impl Tally {
     /// Adds `other`'s counts to these.
     pub fn add(&mut self, other: &Tally) {
         self.connections += other.connections;
-        self.answered_5xx += other.answered_5xx;
+        self.answered_error += other.answered_error;
         self.answered_429 += other.answered_429;
         self.resumed += other.resumed;
         self.rewound += other.rewound;
@@ -302,7 +302,7 @@ async fn serve(client: TcpStream, shared: Arc<Shared>) {
         Plan::Answer(answer) => {
             shared.count(|t| match answer.status {
                 429 => t.answered_429 += 1,
-                _ => t.answered_5xx += 1,
+                _ => t.answered_error += 1,
             });
             let _ = to_client.write_all(&answer.response()).await;
             let _ = to_client.shutdown().await;
@@ -529,6 +529,7 @@ impl Answer {
     /// The whole response, as the proxy sends it.
     fn response(&self) -> Vec<u8> {
         let (reason, code) = match self.status {
+            408 => ("Request Timeout", "REQUEST_TIMEOUT"),
             429 => ("Too Many Requests", "RATE_LIMITED"),
             502 => ("Bad Gateway", "SERVICE_UNAVAILABLE"),
             503 => ("Service Unavailable", "SERVICE_UNAVAILABLE"),
