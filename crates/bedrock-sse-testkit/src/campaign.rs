@@ -24,11 +24,11 @@
 //! the simulator (`Last-Event-ID: 0`), without the proxy.
 //!
 //! A request without `Last-Event-ID` (the watch has no id yet) is never
-//! stalled, and cut only by `FIN` and only after its first
-//! [`FIRST_EVENTS_BYTES`]: were the watch to reach the job's end still
-//! without an id, the server (like Bedrock) would send only the terminal
-//! event to a request without one, and no client could recover the events
-//! in between.
+//! stalled, and cut only by `FIN` and only after its first 4 KiB (the
+//! response head and its first events): were the watch to reach the job's
+//! end still without an id, the server (like Bedrock) would send only the
+//! terminal event to a request without one, and no client could recover
+//! the events in between.
 //!
 //! `BEDROCK_CAMPAIGN_SCHEDULES` sets how many schedules run (seeds 1 to
 //! n; default [`DEFAULT_SCHEDULES`]); `BEDROCK_CAMPAIGN_SEED` runs that one
@@ -81,7 +81,7 @@ const MAX_CONNECTIONS: usize = 64;
 
 /// The campaign job: `Queued`, `Started`, 997 progress events whose
 /// messages mix 2-, 3- and 4-byte UTF-8 characters, then `completed`, over
-/// [`JOB_LENGTH`].
+/// 300 ms from its first request.
 pub fn campaign_job() -> JobScript {
     let progress = JOB_EVENTS - 3;
     let step = JOB_LENGTH / JOB_EVENTS as u32;
@@ -99,8 +99,9 @@ pub fn campaign_job() -> JobScript {
     )
 }
 
-/// A small, seedable generator (SplitMix64): the schedule is a function of
-/// its seed alone.
+/// A small, seedable generator (SplitMix64): what a schedule injects is
+/// drawn from its seed alone (when each fault lands in time still depends
+/// on the machine).
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
 
@@ -129,7 +130,7 @@ impl SplitMix64 {
         self.below(100) < percent
     }
 
-    /// One of `items`, uniformly.
+    /// One of `items` (not empty), uniformly.
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize]
     }
@@ -290,11 +291,10 @@ fn schedule(runner: &dyn Runner, seed: u64) -> Result<Report, String> {
         took: started.elapsed(),
         ..Report::default()
     };
-    for newline in newlines
-        .iter()
-        .take(tally.connections - tally.answered_error - tally.answered_429)
-    {
-        report.newlines[*newline as usize] += 1;
+    // The server served the forwarded requests, in order, with these.
+    let forwarded = tally.resumed + tally.rewound + tally.fresh;
+    for &newline in newlines.iter().take(forwarded) {
+        report.newlines[newline as usize] += 1;
     }
     report.tally = tally;
     Ok(report)

@@ -84,7 +84,7 @@ impl Run {
     ///
     /// Gaps pass: a watch started with `resume_from` rightly skips what
     /// came before its id. The fault campaign
-    /// ([`campaign`](crate::campaign)) checks the whole sequence instead.
+    /// ([`campaign`](mod@crate::campaign)) checks the whole sequence instead.
     pub fn assert_each_once_in_order(&self, script: &[&str]) {
         let mut previous = 0;
         for (id, event) in self.jobs() {
