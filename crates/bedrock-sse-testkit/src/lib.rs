@@ -42,16 +42,21 @@
 //! The helpers ([`ms`], [`quick_job`], [`TestSim`], [`unused_port`]) are
 //! for adapter-specific tests too.
 
+pub mod campaign;
 mod far;
+mod fault_proxy;
 mod logs;
 mod run;
 pub mod scenarios;
 mod sim;
+mod wire;
 
 pub use far::{FarRequest, FarServer};
+pub use fault_proxy::{Answer, ConnectionFault, FaultProxy, Forward, Plan, ProxyRequest, Tally};
 pub use logs::CapturedLogs;
 pub use run::{Run, Runner};
 pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
+pub use wire::{CutKind, Part, ResponseBytes, body_of};
 
 /// Expands to one `#[test]` per scenario of [`scenarios`](mod@scenarios), in a module
 /// named `scenarios`, each calling it with the given [`Runner`] (any
@@ -102,6 +107,26 @@ macro_rules! scenarios {
             a_redirect_to_an_unparsable_location_is_invalid,
             the_never_policy_refuses_any_redirect,
         );
+    };
+}
+
+/// Expands to a `#[test] fn campaign()` that runs the fault campaign
+/// ([`campaign`](mod@campaign)) with the given [`Runner`]: seeded
+/// schedules of cuts, stalls, byte-by-byte delivery, 5xx and 429 answers
+/// and rewound resumes through a [`FaultProxy`], each checked against the
+/// server's sequence.
+///
+/// ```ignore
+/// bedrock_sse_testkit::campaign!(TokioRunner);
+/// // BEDROCK_CAMPAIGN_SCHEDULES=200 cargo test -p my-adapter campaign -- --nocapture
+/// ```
+#[macro_export]
+macro_rules! campaign {
+    ($runner:expr) => {
+        #[test]
+        fn campaign() {
+            $crate::campaign::run(&$runner, env!("CARGO_PKG_NAME"), module_path!());
+        }
     };
 }
 

@@ -130,8 +130,10 @@ pub fn a_job_canceled_before_the_watch(runner: &dyn Runner) {
     assert_eq!(log(&sim).len(), 1);
 }
 
-/// A job already over when the watch starts, with or without a resume id:
-/// only its terminal event, once.
+/// A job already over when the watch starts: a fresh watch gets only its
+/// terminal event, once; one resumed from an earlier id gets every event
+/// after it; one resumed from the terminal event's id is told to stop
+/// (`204 No Content`).
 pub fn a_job_already_finished(runner: &dyn Runner) {
     let job = JobScript::new("job_done", "overlay.generate")
         .start(JobStart::Launch)
@@ -143,10 +145,19 @@ pub fn a_job_already_finished(runner: &dyn Runner) {
     fresh.finished(JobEnd::Completed);
     let config = sim.config("job_done").resume_from("1").expect("an id");
     let resumed = runner.run(config.build());
-    assert_eq!(resumed.job_names(), ["completed"], "{resumed:#?}");
+    assert_eq!(resumed.job_ids(), ["2", "3"], "{resumed:#?}");
     resumed.finished(JobEnd::Completed);
+    let config = sim.config("job_done").resume_from("3").expect("an id");
+    let past_the_end = runner.run(config.build());
+    assert!(
+        matches!(past_the_end.outcome, Outcome::Stopped),
+        "{past_the_end:#?}"
+    );
+    assert!(past_the_end.events.is_empty(), "{past_the_end:#?}");
     let log = log(&sim);
     assert_eq!(log[1].last_event_id.as_deref(), Some("1"));
+    assert_eq!(log[2].status, 204);
+    assert_eq!(log.len(), 3, "a 204 is not retried");
 }
 
 /// `204 No Content` means "stop": [`Outcome::Stopped`], no retry.
