@@ -1,6 +1,6 @@
 //! The blocking driver against the real simulator over loopback: the
-//! adapter scenario table of `bedrock-sse-testkit`, then what only this
-//! adapter has (the iterator form).
+//! adapter scenario table and the fault campaign of `bedrock-sse-testkit`,
+//! then what only this adapter has (the iterator form).
 
 mod runner;
 
@@ -11,6 +11,7 @@ use bedrock_sse_testkit::{TestSim, quick_job};
 use runner::BlockingRunner;
 
 bedrock_sse_testkit::scenarios!(BlockingRunner);
+bedrock_sse_testkit::campaign!(BlockingRunner);
 
 #[test]
 fn the_iterator_form_yields_each_event_with_its_id_then_keeps_the_outcome() {

@@ -778,6 +778,19 @@ impl AppState {
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(last) = last_event_id {
+            let elapsed = Instant::now().saturating_duration_since(started);
+            if job
+                .current
+                .borrow()
+                .ended_by(elapsed)
+                .is_some_and(|terminal| last >= terminal.id)
+            {
+                // The client has the end already: 204 tells it to stop
+                // reconnecting (a browser's `EventSource` obeys it).
+                return StatusCode::NO_CONTENT.into_response();
+            }
+        }
         let encoding = faults
             .content_encoding
             .as_deref()

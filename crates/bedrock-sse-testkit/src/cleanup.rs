@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bedrock_sse_core::watch::{Failure, WatchError};
 
 use crate::scenarios::{LATE, closed_at_its_deadline, started_stream};
-use crate::{Answer, FarServer, RawServer, Resources, Runner, TestSim, ms};
+use crate::{FarServer, RawAnswer, RawServer, Resources, Runner, TestSim, ms};
 
 /// How long the process may take to let go of a closed connection's
 /// threads and sockets.
@@ -39,9 +39,9 @@ pub fn a_watch_dropped_mid_stream_closes_its_connection(runner: &dyn Runner) {
             started_stream("job_drop", 2)
         };
         if n == 0 {
-            Answer::Close { body }
+            RawAnswer::Close { body }
         } else {
-            Answer::Quiet { body }
+            RawAnswer::Quiet { body }
         }
     });
     let baseline = warm_up(runner, &server, "job_drop");
@@ -75,11 +75,11 @@ pub fn a_watch_dropped_mid_stream_closes_its_connection(runner: &dyn Runner) {
 pub fn silent_connections_are_each_closed_after_the_idle_timeout(runner: &dyn Runner) {
     let server = RawServer::start(|n| {
         if n == 0 {
-            Answer::Close {
+            RawAnswer::Close {
                 body: FarServer::job_stream("job_quiet"),
             }
         } else {
-            Answer::Quiet {
+            RawAnswer::Quiet {
                 body: started_stream("job_quiet", 1),
             }
         }

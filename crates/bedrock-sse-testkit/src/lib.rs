@@ -60,21 +60,26 @@
 //! The helpers ([`ms`], [`quick_job`], [`TestSim`], [`unused_port`],
 //! [`RawServer`], [`Resources`]) are for adapter-specific tests too.
 
+pub mod campaign;
 pub mod cleanup;
 mod far;
+mod fault_proxy;
 mod logs;
 mod raw;
 mod resources;
 mod run;
 pub mod scenarios;
 mod sim;
+mod wire;
 
 pub use far::{FarRequest, FarServer};
+pub use fault_proxy::{Answer, ConnectionFault, FaultProxy, Forward, Plan, ProxyRequest, Tally};
 pub use logs::CapturedLogs;
-pub use raw::{Answer, RawConnection, RawServer};
+pub use raw::{RawAnswer, RawConnection, RawServer};
 pub use resources::Resources;
 pub use run::{Run, Runner};
 pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
+pub use wire::{CutKind, Part, ResponseBytes, body_of};
 
 /// Expands to one `#[test]` per scenario of [`scenarios`](mod@scenarios), in a module
 /// named `scenarios`, each calling it with the given [`Runner`] (any
@@ -153,6 +158,26 @@ macro_rules! cleanup_scenarios {
                     &runner,
                 );
             )+
+        }
+    };
+}
+
+/// Expands to a `#[test] fn campaign()` that runs the fault campaign
+/// ([`campaign`](mod@campaign)) with the given [`Runner`]: seeded
+/// schedules of cuts, stalls, byte-by-byte delivery, 5xx and 429 answers
+/// and rewound resumes through a [`FaultProxy`], each checked against the
+/// server's sequence.
+///
+/// ```ignore
+/// bedrock_sse_testkit::campaign!(TokioRunner);
+/// // BEDROCK_CAMPAIGN_SCHEDULES=200 cargo test -p my-adapter campaign -- --nocapture
+/// ```
+#[macro_export]
+macro_rules! campaign {
+    ($runner:expr) => {
+        #[test]
+        fn campaign() {
+            $crate::campaign::run(&$runner, env!("CARGO_PKG_NAME"), module_path!());
         }
     };
 }

@@ -12,7 +12,7 @@ use crate::Resources;
 
 /// How a [`RawServer`] answers one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
+pub enum RawAnswer {
     /// Reads the request and never answers: the socket stays open until
     /// the client closes it.
     Never,
@@ -46,7 +46,7 @@ pub struct RawConnection {
     /// The request head as received (lossily decoded), once read.
     pub request: Option<String>,
     /// When the answer's head and body were written (not for
-    /// [`Answer::Never`]).
+    /// [`RawAnswer::Never`]).
     pub answered: Option<Instant>,
     /// When the server saw the client close it (an end of stream or a
     /// reset).
@@ -76,15 +76,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A job-stream server on 127.0.0.1 (ephemeral port), on plain threads,
-/// that answers each connection as its script says ([`Answer`]): never,
+/// that answers each connection as its script says ([`RawAnswer`]): never,
 /// a byte at a time for ever, or a few events and then silence with the
 /// socket held open. It records when each connection was answered and
 /// when the client closed it. Dropping it stops it and joins its threads.
 ///
 /// ```
-/// use bedrock_sse_testkit::{Answer, RawServer};
+/// use bedrock_sse_testkit::{RawAnswer, RawServer};
 ///
-/// let server = RawServer::start(|_| Answer::Never);
+/// let server = RawServer::start(|_| RawAnswer::Never);
 /// assert!(server.base_url().starts_with("http://127.0.0.1:"));
 /// assert!(server.connections().is_empty());
 /// ```
@@ -98,7 +98,7 @@ impl RawServer {
     /// Starts a server that answers its `n`-th connection (from 0) with
     /// `answer(n)`. Panics if it cannot bind or start a thread (a
     /// test-support type).
-    pub fn start(answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> RawServer {
+    pub fn start(answer: impl Fn(usize) -> RawAnswer + Send + Sync + 'static) -> RawServer {
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .expect("the raw server binds 127.0.0.1");
         let addr = listener.local_addr().expect("a bound address");
@@ -185,7 +185,7 @@ impl Drop for RawServer {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, answer: &dyn Fn(usize) -> Answer) {
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, answer: &dyn Fn(usize) -> RawAnswer) {
     for (n, stream) in listener.incoming().enumerate() {
         if shared.stop.load(Ordering::SeqCst) {
             return;
@@ -215,7 +215,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, answer: &dyn Fn(usi
     }
 }
 
-fn serve(mut stream: TcpStream, index: usize, answer: &Answer, shared: &Shared) {
+fn serve(mut stream: TcpStream, index: usize, answer: &RawAnswer, shared: &Shared) {
     let record = |f: &dyn Fn(&mut RawConnection)| f(&mut lock(&shared.connections)[index]);
     if stream.set_read_timeout(Some(TICK)).is_err() {
         return;
@@ -226,9 +226,9 @@ fn serve(mut stream: TcpStream, index: usize, answer: &Answer, shared: &Shared) 
     };
     record(&|c| c.request = Some(request.clone()));
     let (body, trickle) = match answer {
-        Answer::Never => (None, None),
-        Answer::Trickle { body, every } => (Some(body), Some(*every)),
-        Answer::Quiet { body } | Answer::Close { body } => (Some(body), None),
+        RawAnswer::Never => (None, None),
+        RawAnswer::Trickle { body, every } => (Some(body), Some(*every)),
+        RawAnswer::Quiet { body } | RawAnswer::Close { body } => (Some(body), None),
     };
     if let Some(body) = body {
         let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
@@ -240,7 +240,7 @@ fn serve(mut stream: TcpStream, index: usize, answer: &Answer, shared: &Shared) 
         }
         record(&|c| c.answered = Some(Instant::now()));
     }
-    if matches!(answer, Answer::Close { .. }) {
+    if matches!(answer, RawAnswer::Close { .. }) {
         // The client's own close is still awaited.
         let _ = stream.shutdown(Shutdown::Write);
     }

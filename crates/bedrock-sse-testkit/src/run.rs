@@ -106,10 +106,9 @@ impl Run {
     /// the event with id `n` is named `script[n - 1]`, and the last id is
     /// `script.len()`.
     ///
-    /// The check for a watch that reconnected: the simulator does not
-    /// replay to a connection that arrives after the job ended (it sends
-    /// only the terminal event), so on a loaded machine a late reconnection
-    /// may rightly skip the events in between.
+    /// Gaps pass: a watch started with `resume_from` rightly skips what
+    /// came before its id. The fault campaign
+    /// ([`campaign`](mod@crate::campaign)) checks the whole sequence instead.
     pub fn assert_each_once_in_order(&self, script: &[&str]) {
         let mut previous = 0;
         for (id, event) in self.jobs() {

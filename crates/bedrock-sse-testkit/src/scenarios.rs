@@ -21,7 +21,7 @@ use bedrock_sse_sim::{
 use serde_json::json;
 
 use crate::{
-    Answer, FarServer, KEY, RawConnection, RawServer, Run, Runner, TestSim, ms, quick_job,
+    FarServer, KEY, RawAnswer, RawConnection, RawServer, Run, Runner, TestSim, ms, quick_job,
     unused_port,
 };
 
@@ -133,8 +133,10 @@ pub fn a_job_canceled_before_the_watch(runner: &dyn Runner) {
     assert_eq!(log(&sim).len(), 1);
 }
 
-/// A job already over when the watch starts, with or without a resume id:
-/// only its terminal event, once.
+/// A job already over when the watch starts: a fresh watch gets only its
+/// terminal event, once; one resumed from an earlier id gets every event
+/// after it; one resumed from the terminal event's id is told to stop
+/// (`204 No Content`).
 pub fn a_job_already_finished(runner: &dyn Runner) {
     let job = JobScript::new("job_done", "overlay.generate")
         .start(JobStart::Launch)
@@ -146,10 +148,19 @@ pub fn a_job_already_finished(runner: &dyn Runner) {
     fresh.finished(JobEnd::Completed);
     let config = sim.config("job_done").resume_from("1").expect("an id");
     let resumed = runner.run(config.build());
-    assert_eq!(resumed.job_names(), ["completed"], "{resumed:#?}");
+    assert_eq!(resumed.job_ids(), ["2", "3"], "{resumed:#?}");
     resumed.finished(JobEnd::Completed);
+    let config = sim.config("job_done").resume_from("3").expect("an id");
+    let past_the_end = runner.run(config.build());
+    assert!(
+        matches!(past_the_end.outcome, Outcome::Stopped),
+        "{past_the_end:#?}"
+    );
+    assert!(past_the_end.events.is_empty(), "{past_the_end:#?}");
     let log = log(&sim);
     assert_eq!(log[1].last_event_id.as_deref(), Some("1"));
+    assert_eq!(log[2].status, 204);
+    assert_eq!(log.len(), 3, "a 204 is not retried");
 }
 
 /// `204 No Content` means "stop": [`Outcome::Stopped`], no retry.
@@ -876,7 +887,7 @@ pub(crate) fn closed_at_its_deadline(
 /// [`WatchError::DeadlineExceeded`], and the client closes the connection
 /// then, without a retry.
 pub fn a_trickle_is_stopped_by_the_overall_deadline(runner: &dyn Runner) {
-    let server = RawServer::start(|_| Answer::Trickle {
+    let server = RawServer::start(|_| RawAnswer::Trickle {
         body: started_stream("job_trickle", 2),
         every: ms(50),
     });
@@ -903,7 +914,7 @@ pub fn a_trickle_is_stopped_by_the_overall_deadline(runner: &dyn Runner) {
 /// ([`Failure::ResponseTimeout`]) and its connection closed, until the
 /// budget of 2 failures ends the watch.
 pub fn a_server_that_never_answers_is_stopped_by_the_head_timeout(runner: &dyn Runner) {
-    let server = RawServer::start(|_| Answer::Never);
+    let server = RawServer::start(|_| RawAnswer::Never);
     let head_timeout = ms(200);
     let config = TestSim::test_config(&server.base_url(), "job_mute")
         .head_timeout(head_timeout)

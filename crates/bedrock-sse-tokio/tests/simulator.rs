@@ -1,7 +1,7 @@
 //! The tokio driver against the real simulator over loopback: the adapter
-//! scenario table of `bedrock-sse-testkit`, then what only this adapter
-//! has (the `Stream` form, `next_event` cancel-safety, resuming after a
-//! dropped watch).
+//! scenario table and the fault campaign of `bedrock-sse-testkit`, then
+//! what only this adapter has (the `Stream` form, `next_event`
+//! cancel-safety, resuming after a dropped watch).
 
 mod runner;
 
@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use runner::{TokioRunner, block_on};
 
 bedrock_sse_testkit::scenarios!(TokioRunner);
+bedrock_sse_testkit::campaign!(TokioRunner);
 
 const QUICK: [&str; 5] = ["status", "status", "progress", "progress", "completed"];
 
@@ -101,8 +102,8 @@ fn a_watch_dropped_mid_stream_resumes_from_its_last_id() {
         .expect("a resume id");
     assert_eq!(first, QUICK[..2]);
     let run = TokioRunner.run(config.build());
-    // Nothing twice: the second watch starts after id 2 (and, if the job
-    // ended meanwhile, it gets only the end).
+    // Nothing twice: the second watch starts after id 2, whether or not
+    // the job ended meanwhile.
     run.assert_each_once_in_order(&QUICK);
     assert!(!run.job_ids().contains(&"2"), "{run:#?}");
     assert!(matches!(run.outcome, Outcome::Finished { .. }));
