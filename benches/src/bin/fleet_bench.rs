@@ -23,17 +23,98 @@
 //! Linux only (it reads `/proc/self`). Timing figures depend on the machine;
 //! compare rows of one run.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
+use std::pin::Pin;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bedrock_sse_core::fleet::FleetConfig;
+use bedrock_sse_core::http::Request;
 use bedrock_sse_core::job::JobEnd;
+use bedrock_sse_core::watch::TransportError;
 use bedrock_sse_core::watch::{WatchConfig, WatchEvent};
 use bedrock_sse_sim::{JobScript, Simulator};
-use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport};
+use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport, Response, Transport};
 use serde_json::json;
+
+/// Counts the heap bytes in use, process-wide: the client's live heap per
+/// idle watch, next to its resident memory (which also holds what the
+/// allocator keeps but does not use).
+struct Counting;
+
+static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are ours; the bookkeeping is one
+// atomic add, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as i64, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System` through us, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The heap in use now, in KiB.
+fn heap_kib() -> f64 {
+    LIVE_BYTES.load(Ordering::Relaxed) as f64 / 1024.0
+}
+
+/// A transport that notes when each request is sent: the storm as the
+/// client made it, to compare with what the server saw.
+struct Timed<T> {
+    inner: T,
+    sends: Arc<Mutex<Vec<Instant>>>,
+}
+
+impl<T: Transport> Transport for Timed<T> {
+    type Body = T::Body;
+
+    fn send(
+        &self,
+        request: &Request,
+    ) -> Pin<Box<dyn Future<Output = Result<Response<T::Body>, TransportError>> + Send>> {
+        if let Ok(mut sends) = self.sends.lock() {
+            sends.push(Instant::now());
+        }
+        self.inner.send(request)
+    }
+}
+
+/// Counts per 100 ms from the first instant on.
+fn histogram(times: &[Instant]) -> Vec<usize> {
+    let Some(&first) = times.iter().min() else {
+        return Vec::new();
+    };
+    let mut buckets = Vec::new();
+    for t in times {
+        let bucket = (t.duration_since(first).as_millis() / 100) as usize;
+        if buckets.len() <= bucket {
+            buckets.resize(bucket + 1, 0);
+        }
+        buckets[bucket] += 1;
+    }
+    buckets
+}
 
 const KEY: &str = "sk_fleet_bench";
 /// How long each job stays quiet after its first event: the window in
@@ -325,10 +406,16 @@ async fn client(options: &Options) -> Result<(), String> {
         ReqwestTransport::builder().build()
     }
     .map_err(|e| e.to_string())?;
+    let sends = Arc::new(Mutex::new(Vec::with_capacity(options.watches * 2)));
+    let transport = Timed {
+        inner: transport,
+        sends: sends.clone(),
+    };
     let config = FleetConfig::default().max_connections(options.watches);
     let mut fleet = FleetWatch::new(transport, config);
     let sockets_before = sockets();
     let rss_before = rss_kib();
+    let heap_before = heap_kib();
     let cpu_before = cpu();
     let started = Instant::now();
     for n in 0..options.watches {
@@ -347,6 +434,8 @@ async fn client(options: &Options) -> Result<(), String> {
     let mut problems = 0usize;
     let mut streaming_at = None;
     let mut rss_idle = 0;
+    let mut heap_idle = 0.0;
+    let mut storm_sends_from = 0;
     let mut sockets_idle = 0;
     let mut stormed = false;
     while let Some(report) = fleet.next().await {
@@ -389,7 +478,9 @@ async fn client(options: &Options) -> Result<(), String> {
         if let Some(at) = streaming_at {
             if !stormed && started.elapsed() >= at + Duration::from_secs(2) {
                 rss_idle = rss_kib();
+                heap_idle = heap_kib();
                 sockets_idle = sockets();
+                storm_sends_from = sends.lock().map(|s| s.len()).unwrap_or(0);
                 writeln!(to_server, "storm").map_err(|e| e.to_string())?;
                 line.clear();
                 from_server
@@ -437,10 +528,17 @@ async fn client(options: &Options) -> Result<(), String> {
         report["storm_last_ms"].as_u64().unwrap_or(0) as f64 / 1000.0,
         started.elapsed().as_secs_f64(),
     );
+    let client_buckets = sends
+        .lock()
+        .map(|s| histogram(&s[storm_sends_from.min(s.len())..]))
+        .unwrap_or_default();
     eprintln!(
-        "client sockets while idle: {} (before: {sockets_before}); failed connection attempts: {failed_attempts}; storm histogram per 100 ms: {buckets:?}",
-        sockets_idle
+        "client sockets while idle: {} (before: {sockets_before}); failed connection attempts: {failed_attempts}; client heap per idle watch: {:.2} KiB",
+        sockets_idle,
+        (heap_idle - heap_before) / options.watches as f64,
     );
+    eprintln!("storm per 100 ms at the server: {buckets:?}");
+    eprintln!("storm per 100 ms as the client sent it: {client_buckets:?}");
     if !gaps.is_empty() {
         eprintln!("first gaps in ids (job, last id, next id, when): {gaps:?}");
     }
