@@ -438,6 +438,8 @@ async fn client(options: &Options) -> Result<(), String> {
     let mut storm_sends_from = 0;
     let mut sockets_idle = 0;
     let mut stormed = false;
+    let mut storm_at = None;
+    let mut queue_log = Vec::new();
     while let Some(report) = fleet.next().await {
         match report {
             FleetEvent::Event {
@@ -487,6 +489,16 @@ async fn client(options: &Options) -> Result<(), String> {
                     .read_line(&mut line)
                     .map_err(|e| e.to_string())?;
                 stormed = true;
+                storm_at = Some(Instant::now());
+            }
+        }
+        // The fleet's queue after the storm, every 500 ms for 10 s: how
+        // many wait, how many hold (or open) a connection.
+        if let Some(at) = storm_at {
+            let due = at + Duration::from_millis(500) * (queue_log.len() as u32 + 1);
+            if queue_log.len() < 20 && Instant::now() >= due {
+                let fleet = fleet.fleet();
+                queue_log.push((fleet.waiting(), fleet.open_connections(), fleet.len()));
             }
         }
     }
@@ -539,6 +551,9 @@ async fn client(options: &Options) -> Result<(), String> {
     );
     eprintln!("storm per 100 ms at the server: {buckets:?}");
     eprintln!("storm per 100 ms as the client sent it: {client_buckets:?}");
+    eprintln!(
+        "after the storm, every 500 ms (waiting, connected or connecting, watches): {queue_log:?}"
+    );
     if !gaps.is_empty() {
         eprintln!("first gaps in ids (job, last id, next id, when): {gaps:?}");
     }
