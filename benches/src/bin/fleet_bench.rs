@@ -440,13 +440,21 @@ async fn client(options: &Options) -> Result<(), String> {
     let mut stormed = false;
     let mut storm_at = None;
     let mut queue_log = Vec::new();
-    while let Some(report) = fleet.next().await {
+    loop {
+        // Woken every 100 ms even when no watch has news (the quiet
+        // window has none), so that the storm and the readings happen on
+        // time, not at the first event after the quiet window.
+        let report = match tokio::time::timeout(TICK, fleet.next()).await {
+            Ok(Some(report)) => Some(report),
+            Ok(None) => break,
+            Err(_) => None,
+        };
         match report {
-            FleetEvent::Event {
+            Some(FleetEvent::Event {
                 job_id,
                 event: WatchEvent::Job { id, .. },
                 ..
-            } => {
+            }) => {
                 events += 1;
                 let id: u64 = id.parse().unwrap_or(0);
                 let last = last_ids.entry(job_id.clone()).or_insert(0);
@@ -458,13 +466,13 @@ async fn client(options: &Options) -> Result<(), String> {
                 }
                 *last = id;
             }
-            FleetEvent::Event {
+            Some(FleetEvent::Event {
                 event: WatchEvent::Reconnecting { cause: Some(_), .. },
                 ..
-            } => {
+            }) => {
                 failed_attempts += 1;
             }
-            FleetEvent::Outcome { outcome, .. } => {
+            Some(FleetEvent::Outcome { outcome, .. }) => {
                 if outcome.job_end() == Some(JobEnd::Completed) {
                     completed += 1;
                 } else {
@@ -548,6 +556,11 @@ async fn client(options: &Options) -> Result<(), String> {
         "client sockets while idle: {} (before: {sockets_before}); failed connection attempts: {failed_attempts}; client heap per idle watch: {:.2} KiB",
         sockets_idle,
         (heap_idle - heap_before) / options.watches as f64,
+    );
+    eprintln!(
+        "all streaming after {:.1} s, storm at {:.1} s",
+        streaming_at.unwrap_or_default().as_secs_f64(),
+        storm_at.map_or(0.0, |at| at.duration_since(started).as_secs_f64()),
     );
     eprintln!("storm per 100 ms at the server: {buckets:?}");
     eprintln!("storm per 100 ms as the client sent it: {client_buckets:?}");
