@@ -1,12 +1,14 @@
 //! The fleet at scale: one process follows N jobs of the simulator, which
 //! runs in a second process on loopback, through the tokio `FleetWatch`.
 //! It reports, as one Markdown table row: whether every job completed with
-//! every event once, the client's resident memory per idle watch, its CPU
+//! every event once, the client's resident memory and live heap (counted
+//! by its allocator) per idle watch, its CPU
 //! per delivered event, the requests (over HTTP/1.1, each on a connection
 //! of its own) or connections (over HTTP/2) the server saw, and the storm
 //! after the server ends every stream at once (the busiest 100 ms at the
 //! server, and the time until every watch had reconnected). On stderr: the
-//! client's sockets while idle, failed attempts, the storm's histogram, and
+//! client's sockets while idle, failed attempts, the storm's histogram at
+//! the server and as the client sent it, the fleet's queue after it, and
 //! the first gaps in any job's event ids (events the server never sent that
 //! watch: a watch that reaches the simulator after its job ended is sent
 //! only the terminal event).
@@ -526,7 +528,7 @@ async fn client(options: &Options) -> Result<(), String> {
     let peak = buckets.iter().copied().max().unwrap_or(0);
     let lost = options.watches as u64 * u64::from(EVENTS + 3) - events;
     println!(
-        "| {} | HTTP/{} | {}/{} | {} | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
+        "| {} | HTTP/{} | {}/{} | {} | {:.1} KiB | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
         options.watches,
         if options.http2 { "2" } else { "1.1" },
         completed,
@@ -537,6 +539,7 @@ async fn client(options: &Options) -> Result<(), String> {
             format!("{problems} problems, {lost} missing")
         },
         (rss_idle.saturating_sub(rss_before)) as f64 / options.watches as f64,
+        (heap_idle - heap_before) / options.watches as f64,
         cpu_used.as_secs_f64() * 1e6 / events.max(1) as f64,
         if options.http2 {
             format!("{} connections", report["connections"])
@@ -553,9 +556,7 @@ async fn client(options: &Options) -> Result<(), String> {
         .map(|s| histogram(&s[storm_sends_from.min(s.len())..]))
         .unwrap_or_default();
     eprintln!(
-        "client sockets while idle: {} (before: {sockets_before}); failed connection attempts: {failed_attempts}; client heap per idle watch: {:.2} KiB",
-        sockets_idle,
-        (heap_idle - heap_before) / options.watches as f64,
+        "client sockets while idle: {sockets_idle} (before: {sockets_before}); failed connection attempts: {failed_attempts}"
     );
     eprintln!(
         "all streaming after {:.1} s, storm at {:.1} s",
