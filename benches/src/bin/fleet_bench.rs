@@ -441,6 +441,7 @@ async fn client(options: &Options) -> Result<(), String> {
     let mut sockets_idle = 0;
     let mut stormed = false;
     let mut storm_at = None;
+    let mut progress_from = None;
     let mut queue_log = Vec::new();
     loop {
         // Woken every 100 ms even when no watch has news (the quiet
@@ -459,6 +460,11 @@ async fn client(options: &Options) -> Result<(), String> {
             }) => {
                 events += 1;
                 let id: u64 = id.parse().unwrap_or(0);
+                if id >= 2 && progress_from.is_none() {
+                    // The first of the jobs' 100 events: what came before
+                    // was set-up, the idle wait and the restart.
+                    progress_from = Some((cpu(), events - 1));
+                }
                 let last = last_ids.entry(job_id.clone()).or_insert(0);
                 if id <= *last {
                     problems += 1; // twice, or out of order
@@ -512,7 +518,8 @@ async fn client(options: &Options) -> Result<(), String> {
             }
         }
     }
-    let cpu_used = cpu() - cpu_before;
+    let cpu_end = cpu();
+    let cpu_used = cpu_end - cpu_before;
     writeln!(to_server, "report").map_err(|e| e.to_string())?;
     line.clear();
     from_server
@@ -563,6 +570,16 @@ async fn client(options: &Options) -> Result<(), String> {
         streaming_at.unwrap_or_default().as_secs_f64(),
         storm_at.map_or(0.0, |at| at.duration_since(started).as_secs_f64()),
     );
+    if let Some((cpu_at, events_before)) = progress_from {
+        let (before, after) = (cpu_at - cpu_before, cpu_end - cpu_at);
+        eprintln!(
+            "client CPU: {:.2} s until the jobs' events began (set-up, idle, restart), {:.2} s for the {} events after ({:.2} µs each)",
+            before.as_secs_f64(),
+            after.as_secs_f64(),
+            events - events_before,
+            after.as_secs_f64() * 1e6 / (events - events_before).max(1) as f64,
+        );
+    }
     eprintln!("storm per 100 ms at the server: {buckets:?}");
     eprintln!("storm per 100 ms as the client sent it: {client_buckets:?}");
     eprintln!(
