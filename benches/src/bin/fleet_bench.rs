@@ -81,11 +81,13 @@ fn heap_kib() -> f64 {
     LIVE_BYTES.load(Ordering::Relaxed) as f64 / 1024.0
 }
 
-/// A transport that notes when each request is sent: the storm as the
-/// client made it, to compare with what the server saw.
+/// A transport that notes when each request is sent (since the bench
+/// started): the storm as the client made it, to compare with what the
+/// server saw.
 struct Timed<T> {
     inner: T,
-    sends: Arc<Mutex<Vec<Instant>>>,
+    started: Instant,
+    sends: Arc<Mutex<Vec<Duration>>>,
 }
 
 impl<T: Transport> Transport for Timed<T> {
@@ -96,20 +98,20 @@ impl<T: Transport> Transport for Timed<T> {
         request: &Request,
     ) -> Pin<Box<dyn Future<Output = Result<Response<T::Body>, TransportError>> + Send>> {
         if let Ok(mut sends) = self.sends.lock() {
-            sends.push(Instant::now());
+            sends.push(self.started.elapsed());
         }
         self.inner.send(request)
     }
 }
 
-/// Counts per 100 ms from the first instant on.
-fn histogram(times: &[Instant]) -> Vec<usize> {
+/// Counts per 100 ms from the earliest time on (times since any origin).
+fn histogram(times: &[Duration]) -> Vec<usize> {
     let Some(&first) = times.iter().min() else {
         return Vec::new();
     };
     let mut buckets = Vec::new();
-    for t in times {
-        let bucket = (t.duration_since(first).as_millis() / 100) as usize;
+    for &t in times {
+        let bucket = ((t - first).as_millis() / 100) as usize;
         if buckets.len() <= bucket {
             buckets.resize(bucket + 1, 0);
         }
@@ -233,19 +235,12 @@ async fn serve(watches: usize) {
                 let from = storm_from.unwrap_or(log.len()).min(log.len());
                 // Counted from the first reconnect, which follows the storm
                 // at once.
-                let mut buckets: Vec<usize> = Vec::new();
-                let mut last = Duration::ZERO;
-                if let Some(first) = log.get(from).map(|r| r.since_start) {
-                    for record in &log[from..] {
-                        let after = record.since_start.saturating_sub(first);
-                        last = last.max(after);
-                        let bucket = (after.as_millis() / 100) as usize;
-                        if buckets.len() <= bucket {
-                            buckets.resize(bucket + 1, 0);
-                        }
-                        buckets[bucket] += 1;
-                    }
-                }
+                let times: Vec<Duration> = log[from..].iter().map(|r| r.since_start).collect();
+                let buckets = histogram(&times);
+                let last = match (times.iter().min(), times.iter().max()) {
+                    (Some(&first), Some(&last)) => last - first,
+                    _ => Duration::ZERO,
+                };
                 println!(
                     "{}",
                     json!({
@@ -411,6 +406,7 @@ async fn client(options: &Options) -> Result<(), String> {
     let sends = Arc::new(Mutex::new(Vec::with_capacity(options.watches * 2)));
     let transport = Timed {
         inner: transport,
+        started: Instant::now(),
         sends: sends.clone(),
     };
     let config = FleetConfig::default().max_connections(options.watches);
@@ -444,7 +440,7 @@ async fn client(options: &Options) -> Result<(), String> {
     let mut progress_from = None;
     let mut queue_log = Vec::new();
     loop {
-        // Woken every 100 ms even when no watch has news (the quiet
+        // Woken every 50 ms even when no watch has news (the quiet
         // window has none), so that the storm and the readings happen on
         // time, not at the first event after the quiet window.
         let report = match tokio::time::timeout(TICK, fleet.next()).await {
