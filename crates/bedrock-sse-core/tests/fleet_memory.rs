@@ -30,11 +30,9 @@ fn a_streaming_watch_costs_the_fleet_at_most_1280_bytes() {
         while let Some((id, action)) = fleet.poll_action() {
             if let Action::Connect(_) = action {
                 fleet.handle_response(id, now, 200, [("content-type", "text/event-stream")]);
-                fleet.handle_body(
-                    id,
-                    now,
-                    b"id: 1\nevent: status\ndata: {\"job_id\":\"job_00001\",\"status\":\"running\"}\n\n",
-                );
+                let event = b"id: 1\nevent: status\ndata: {\"job_id\":\"job_00001\",\"status\":\"running\"}\n\n";
+                // One event: the queue has room for all of it.
+                assert_eq!(fleet.handle_body(id, now, event), event.len());
                 streaming += 1;
             }
         }
