@@ -1,12 +1,14 @@
 //! The fleet at scale: one process follows N jobs of the simulator, which
 //! runs in a second process on loopback, through the tokio `FleetWatch`.
 //! It reports, as one Markdown table row: whether every job completed with
-//! every event once, the client's resident memory per idle watch, its CPU
+//! every event once, the client's resident memory and live heap (counted
+//! by its allocator) per idle watch, its CPU
 //! per delivered event, the requests (over HTTP/1.1, each on a connection
 //! of its own) or connections (over HTTP/2) the server saw, and the storm
 //! after the server ends every stream at once (the busiest 100 ms at the
 //! server, and the time until every watch had reconnected). On stderr: the
-//! client's sockets while idle, failed attempts, the storm's histogram, and
+//! client's sockets while idle, failed attempts, the storm's histogram at
+//! the server and as the client sent it, the fleet's queue after it, and
 //! the first gaps in any job's event ids (events the server never sent that
 //! watch: a watch that reaches the simulator after its job ended is sent
 //! only the terminal event).
@@ -23,17 +25,100 @@
 //! Linux only (it reads `/proc/self`). Timing figures depend on the machine;
 //! compare rows of one run.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
+use std::pin::Pin;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bedrock_sse_core::fleet::FleetConfig;
+use bedrock_sse_core::http::Request;
 use bedrock_sse_core::job::JobEnd;
+use bedrock_sse_core::watch::TransportError;
 use bedrock_sse_core::watch::{WatchConfig, WatchEvent};
 use bedrock_sse_sim::{JobScript, Simulator};
-use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport};
+use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport, Response, Transport};
 use serde_json::json;
+
+/// Counts the heap bytes in use, process-wide: the client's live heap per
+/// idle watch, next to its resident memory (which also holds what the
+/// allocator keeps but does not use).
+struct Counting;
+
+static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are ours; the bookkeeping is one
+// atomic add, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as i64, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System` through us, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The heap in use now, in KiB.
+fn heap_kib() -> f64 {
+    LIVE_BYTES.load(Ordering::Relaxed) as f64 / 1024.0
+}
+
+/// A transport that notes when each request is sent (since the bench
+/// started): the storm as the client made it, to compare with what the
+/// server saw.
+struct Timed<T> {
+    inner: T,
+    started: Instant,
+    sends: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl<T: Transport> Transport for Timed<T> {
+    type Body = T::Body;
+
+    fn send(
+        &self,
+        request: &Request,
+    ) -> Pin<Box<dyn Future<Output = Result<Response<T::Body>, TransportError>> + Send>> {
+        if let Ok(mut sends) = self.sends.lock() {
+            sends.push(self.started.elapsed());
+        }
+        self.inner.send(request)
+    }
+}
+
+/// Counts per 100 ms from the earliest time on (times since any origin).
+fn histogram(times: &[Duration]) -> Vec<usize> {
+    let Some(&first) = times.iter().min() else {
+        return Vec::new();
+    };
+    let mut buckets = Vec::new();
+    for &t in times {
+        let bucket = ((t - first).as_millis() / 100) as usize;
+        if buckets.len() <= bucket {
+            buckets.resize(bucket + 1, 0);
+        }
+        buckets[bucket] += 1;
+    }
+    buckets
+}
 
 const KEY: &str = "sk_fleet_bench";
 /// How long each job stays quiet after its first event: the window in
@@ -150,19 +235,12 @@ async fn serve(watches: usize) {
                 let from = storm_from.unwrap_or(log.len()).min(log.len());
                 // Counted from the first reconnect, which follows the storm
                 // at once.
-                let mut buckets: Vec<usize> = Vec::new();
-                let mut last = Duration::ZERO;
-                if let Some(first) = log.get(from).map(|r| r.since_start) {
-                    for record in &log[from..] {
-                        let after = record.since_start.saturating_sub(first);
-                        last = last.max(after);
-                        let bucket = (after.as_millis() / 100) as usize;
-                        if buckets.len() <= bucket {
-                            buckets.resize(bucket + 1, 0);
-                        }
-                        buckets[bucket] += 1;
-                    }
-                }
+                let times: Vec<Duration> = log[from..].iter().map(|r| r.since_start).collect();
+                let buckets = histogram(&times);
+                let last = match (times.iter().min(), times.iter().max()) {
+                    (Some(&first), Some(&last)) => last - first,
+                    _ => Duration::ZERO,
+                };
                 println!(
                     "{}",
                     json!({
@@ -294,7 +372,7 @@ fn blocking_client(options: &Options) -> Result<(), String> {
     writeln!(to_server, "quit").ok();
     server.wait().ok();
     println!(
-        "| {} | blocking, HTTP/1.1 | {}/{} | {:.1} KiB per idle watch (two threads each) |",
+        "| {} | blocking, HTTP/1.1 | {}/{} | {:.1} KiB per idle watch (one thread each) |",
         options.watches,
         completed.load(Ordering::Relaxed),
         options.watches,
@@ -325,10 +403,17 @@ async fn client(options: &Options) -> Result<(), String> {
         ReqwestTransport::builder().build()
     }
     .map_err(|e| e.to_string())?;
+    let sends = Arc::new(Mutex::new(Vec::with_capacity(options.watches * 2)));
+    let transport = Timed {
+        inner: transport,
+        started: Instant::now(),
+        sends: sends.clone(),
+    };
     let config = FleetConfig::default().max_connections(options.watches);
     let mut fleet = FleetWatch::new(transport, config);
     let sockets_before = sockets();
     let rss_before = rss_kib();
+    let heap_before = heap_kib();
     let cpu_before = cpu();
     let started = Instant::now();
     for n in 0..options.watches {
@@ -347,17 +432,35 @@ async fn client(options: &Options) -> Result<(), String> {
     let mut problems = 0usize;
     let mut streaming_at = None;
     let mut rss_idle = 0;
+    let mut heap_idle = 0.0;
+    let mut storm_sends_from = 0;
     let mut sockets_idle = 0;
     let mut stormed = false;
-    while let Some(report) = fleet.next().await {
+    let mut storm_at = None;
+    let mut progress_from = None;
+    let mut queue_log = Vec::new();
+    loop {
+        // Woken every 50 ms even when no watch has news (the quiet
+        // window has none), so that the storm and the readings happen on
+        // time, not at the first event after the quiet window.
+        let report = match tokio::time::timeout(TICK, fleet.next()).await {
+            Ok(Some(report)) => Some(report),
+            Ok(None) => break,
+            Err(_) => None,
+        };
         match report {
-            FleetEvent::Event {
+            Some(FleetEvent::Event {
                 job_id,
                 event: WatchEvent::Job { id, .. },
                 ..
-            } => {
+            }) => {
                 events += 1;
                 let id: u64 = id.parse().unwrap_or(0);
+                if id >= 2 && progress_from.is_none() {
+                    // The first of the jobs' 100 events: what came before
+                    // was set-up, the idle wait and the restart.
+                    progress_from = Some((cpu(), events - 1));
+                }
                 let last = last_ids.entry(job_id.clone()).or_insert(0);
                 if id <= *last {
                     problems += 1; // twice, or out of order
@@ -367,13 +470,13 @@ async fn client(options: &Options) -> Result<(), String> {
                 }
                 *last = id;
             }
-            FleetEvent::Event {
+            Some(FleetEvent::Event {
                 event: WatchEvent::Reconnecting { cause: Some(_), .. },
                 ..
-            } => {
+            }) => {
                 failed_attempts += 1;
             }
-            FleetEvent::Outcome { outcome, .. } => {
+            Some(FleetEvent::Outcome { outcome, .. }) => {
                 if outcome.job_end() == Some(JobEnd::Completed) {
                     completed += 1;
                 } else {
@@ -389,17 +492,30 @@ async fn client(options: &Options) -> Result<(), String> {
         if let Some(at) = streaming_at {
             if !stormed && started.elapsed() >= at + Duration::from_secs(2) {
                 rss_idle = rss_kib();
+                heap_idle = heap_kib();
                 sockets_idle = sockets();
+                storm_sends_from = sends.lock().map(|s| s.len()).unwrap_or(0);
                 writeln!(to_server, "storm").map_err(|e| e.to_string())?;
                 line.clear();
                 from_server
                     .read_line(&mut line)
                     .map_err(|e| e.to_string())?;
                 stormed = true;
+                storm_at = Some(Instant::now());
+            }
+        }
+        // The fleet's queue after the storm, every 500 ms for 10 s: how
+        // many wait, how many hold (or open) a connection.
+        if let Some(at) = storm_at {
+            let due = at + Duration::from_millis(500) * (queue_log.len() as u32 + 1);
+            if queue_log.len() < 20 && Instant::now() >= due {
+                let fleet = fleet.fleet();
+                queue_log.push((fleet.waiting(), fleet.open_connections(), fleet.len()));
             }
         }
     }
-    let cpu_used = cpu() - cpu_before;
+    let cpu_end = cpu();
+    let cpu_used = cpu_end - cpu_before;
     writeln!(to_server, "report").map_err(|e| e.to_string())?;
     line.clear();
     from_server
@@ -415,7 +531,7 @@ async fn client(options: &Options) -> Result<(), String> {
     let peak = buckets.iter().copied().max().unwrap_or(0);
     let lost = options.watches as u64 * u64::from(EVENTS + 3) - events;
     println!(
-        "| {} | HTTP/{} | {}/{} | {} | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
+        "| {} | HTTP/{} | {}/{} | {} | {:.1} KiB | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
         options.watches,
         if options.http2 { "2" } else { "1.1" },
         completed,
@@ -426,6 +542,7 @@ async fn client(options: &Options) -> Result<(), String> {
             format!("{problems} problems, {lost} missing")
         },
         (rss_idle.saturating_sub(rss_before)) as f64 / options.watches as f64,
+        (heap_idle - heap_before) / options.watches as f64,
         cpu_used.as_secs_f64() * 1e6 / events.max(1) as f64,
         if options.http2 {
             format!("{} connections", report["connections"])
@@ -437,9 +554,32 @@ async fn client(options: &Options) -> Result<(), String> {
         report["storm_last_ms"].as_u64().unwrap_or(0) as f64 / 1000.0,
         started.elapsed().as_secs_f64(),
     );
+    let client_buckets = sends
+        .lock()
+        .map(|s| histogram(&s[storm_sends_from.min(s.len())..]))
+        .unwrap_or_default();
     eprintln!(
-        "client sockets while idle: {} (before: {sockets_before}); failed connection attempts: {failed_attempts}; storm histogram per 100 ms: {buckets:?}",
-        sockets_idle
+        "client sockets while idle: {sockets_idle} (before: {sockets_before}); failed connection attempts: {failed_attempts}"
+    );
+    eprintln!(
+        "all streaming after {:.1} s, storm at {:.1} s",
+        streaming_at.unwrap_or_default().as_secs_f64(),
+        storm_at.map_or(0.0, |at| at.duration_since(started).as_secs_f64()),
+    );
+    if let Some((cpu_at, events_before)) = progress_from {
+        let (before, after) = (cpu_at - cpu_before, cpu_end - cpu_at);
+        eprintln!(
+            "client CPU: {:.2} s until the jobs' events began (set-up, idle, restart), {:.2} s for the {} events after ({:.2} µs each)",
+            before.as_secs_f64(),
+            after.as_secs_f64(),
+            events - events_before,
+            after.as_secs_f64() * 1e6 / (events - events_before).max(1) as f64,
+        );
+    }
+    eprintln!("storm per 100 ms at the server: {buckets:?}");
+    eprintln!("storm per 100 ms as the client sent it: {client_buckets:?}");
+    eprintln!(
+        "after the storm, every 500 ms (waiting, connected or connecting, watches): {queue_log:?}"
     );
     if !gaps.is_empty() {
         eprintln!("first gaps in ids (job, last id, next id, when): {gaps:?}");

@@ -1,10 +1,12 @@
-//! The driver loop: a [`Watch`] fed by a [`Transport`] on this thread, with
-//! each body read by a thread of its own.
+//! The driver loop: a [`Watch`] fed by a [`Transport`] on the caller's
+//! thread alone. Each read of a body is bounded by the watch's deadlines
+//! (the transport enforces them), and a connection the watch gives up is
+//! closed here, by dropping its body.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::ops::Range;
 use std::thread;
 use std::time::{self, Duration};
 
@@ -13,42 +15,33 @@ use bedrock_sse_core::watch::{
     Action, Instant, Outcome, TransportError, TransportErrorKind, Watch, WatchConfig, WatchEvent,
 };
 
-use crate::transport::Transport;
+use crate::transport::{Timeouts, Transport};
 
-/// How much a reader thread reads at a time.
-/// (Events are small; a large one takes more reads, and the reader's buffer
-/// is most of what an idle watch holds.)
-const CHUNK: usize = 4 * 1024;
-/// The reader thread's stack: it only reads and sends (rustls decrypts on
-/// it), far from the default 2 MiB.
-const READER_STACK: usize = 128 * 1024;
-/// Chunks a reader thread may read ahead of the driver: it then blocks, so
-/// a slow consumer bounds memory at this many chunks per connection.
-const READ_AHEAD: usize = 4;
+/// How much of a body is read at a time: a copy out of the transport's
+/// own buffer (ureq's is 8 KiB), so it need not be large. Events are
+/// small; a large one takes more reads, and the buffer is kept for the
+/// watch's whole life.
+const CHUNK: usize = 1024;
 
-/// Follows one job to its end over a [`Transport`], blocking this thread.
+/// Follows one job to its end over a [`Transport`], blocking this thread
+/// (and no other: the watch has no thread of its own).
 ///
 /// Iterate it for the events; once the iteration ends, read the
-/// [`outcome`](Self::outcome).
+/// [`outcome`](Self::outcome). Dropping it closes its connection at once.
 pub struct JobWatch<T: Transport> {
     watch: Watch,
     transport: T,
     /// The driver's epoch: the core's [`Instant`] is the time since it.
     origin: time::Instant,
-    /// The body of the current connection, as chunks from its reader thread.
-    body: Option<Receiver<Chunk>>,
-    /// The last chunk, and how much of it the watch has taken: the rest is
-    /// fed once the watch's events are drained.
-    chunk: (Vec<u8>, usize),
+    /// The body of the current connection. Dropping it closes the
+    /// connection.
+    body: Option<T::Body>,
+    /// Where bodies are read into, and the part of it not yet taken by
+    /// the watch (fed once the watch's events are drained).
+    buf: Box<[u8]>,
+    unfed: Range<usize>,
     outcome: Option<Outcome>,
     span: tracing::Span,
-}
-
-/// What a reader thread hands over.
-enum Chunk {
-    Bytes(Vec<u8>),
-    End,
-    Failed(TransportError),
 }
 
 impl<T: Transport> JobWatch<T> {
@@ -68,7 +61,8 @@ impl<T: Transport> JobWatch<T> {
             transport,
             origin: time::Instant::now(),
             body: None,
-            chunk: (Vec::new(), 0),
+            buf: vec![0; CHUNK].into_boxed_slice(),
+            unfed: 0..0,
             outcome: None,
         }
     }
@@ -112,29 +106,70 @@ impl<T: Transport> JobWatch<T> {
 
     fn connect(&mut self, request: &Request) {
         // A blocking client cannot be interrupted, so it is given the
-        // watch's next deadline (a request in flight always has one: the
-        // head timeout). When it gives up there, the watch takes that as
-        // its own head timeout.
-        let Some(timeout) = self.wait() else { return };
-        match self.transport.send(request, timeout) {
+        // watch's deadlines: the next one (a request in flight always has
+        // one: the head timeout) for the head, the idle timeout for each
+        // read of the body, and the overall deadline for all of it. When
+        // it gives up on the head, the watch takes that as its own head
+        // timeout.
+        let Some(head) = self.wait() else { return };
+        let config = self.watch.config();
+        let total = config
+            .timeout()
+            .map(|timeout| timeout.saturating_sub(self.origin.elapsed()));
+        let timeouts = Timeouts::new(head, config.idle_timeout(), total);
+        let sent = self.transport.send(request, timeouts);
+        let now = self.now();
+        match sent {
             Ok(response) => {
-                let now = self.now();
                 self.watch
                     .handle_response(now, response.status, &response.headers);
-                self.body = spawn_reader(response.body);
-                if self.body.is_none() {
-                    let now = self.now();
-                    let error = TransportError::new(
-                        TransportErrorKind::Other,
-                        "cannot start the thread that reads the body",
-                    );
+                self.body = Some(response.body);
+            }
+            Err(error) => self.watch.handle_transport_error(now, error),
+        }
+    }
+
+    /// Hands the watch what it has not taken yet of the last read.
+    fn feed(&mut self) {
+        let now = self.now();
+        let taken = self.watch.handle_body(now, &self.buf[self.unfed.clone()]);
+        self.unfed.start += taken;
+    }
+
+    /// One read of the current body, handed to the watch.
+    fn read(&mut self) {
+        let Some(body) = self.body.as_mut() else {
+            return;
+        };
+        let read = body.read(&mut self.buf);
+        let now = self.now();
+        match read {
+            Ok(0) => {
+                self.body = None;
+                self.watch.handle_eof(now);
+            }
+            Ok(n) => {
+                self.unfed = 0..n;
+                self.feed();
+            }
+            Err(error) => match error.kind() {
+                io::ErrorKind::Interrupted => {}
+                // The read gave up at one of the watch's deadlines: the
+                // watch closes the connection if one has passed, and
+                // otherwise the next read goes on.
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                    self.watch.handle_timeout(now);
+                }
+                kind => {
+                    self.body = None;
+                    let kind = match kind {
+                        io::ErrorKind::InvalidData => TransportErrorKind::Protocol,
+                        _ => TransportErrorKind::Reset,
+                    };
+                    let error = TransportError::from_error(kind, &error);
                     self.watch.handle_transport_error(now, error);
                 }
-            }
-            Err(error) => {
-                let now = self.now();
-                self.watch.handle_transport_error(now, error);
-            }
+            },
         }
     }
 }
@@ -149,8 +184,9 @@ impl<T: Transport> Iterator for JobWatch<T> {
         let _entered = span.enter();
         loop {
             while let Some(action) = self.watch.poll_action() {
+                // A `Close`, or a new connection: the old one is closed.
                 self.body = None;
-                self.chunk = (Vec::new(), 0);
+                self.unfed = 0..0;
                 if let Action::Connect(request) = action {
                     self.connect(&request);
                 }
@@ -165,82 +201,20 @@ impl<T: Transport> Iterator for JobWatch<T> {
             if self.outcome.is_some() {
                 return None;
             }
-            if self.chunk.1 < self.chunk.0.len() {
-                let now = self.now();
-                let (bytes, taken) = &mut self.chunk;
-                *taken += self.watch.handle_body(now, &bytes[*taken..]);
+            if !self.unfed.is_empty() {
+                self.feed();
                 continue;
             }
-            let wait = self.wait();
-            let input = match (&self.body, wait) {
-                (Some(body), Some(wait)) => body.recv_timeout(wait),
-                (Some(body), None) => body.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                (None, Some(wait)) => {
-                    thread::sleep(wait);
-                    Err(RecvTimeoutError::Timeout)
-                }
-                // A live watch always waits on a connection or a deadline.
-                (None, None) => return None,
-            };
+            if self.body.is_some() {
+                self.read();
+                continue;
+            }
+            // Between connections: sleep until the watch's next deadline.
+            // (A live watch always waits on a connection or a deadline.)
+            let wait = self.wait()?;
+            thread::sleep(wait);
             let now = self.now();
-            match input {
-                Ok(Chunk::Bytes(bytes)) => self.chunk = (bytes, 0),
-                Ok(Chunk::End) => {
-                    self.body = None;
-                    self.watch.handle_eof(now);
-                }
-                Ok(Chunk::Failed(error)) => {
-                    self.body = None;
-                    self.watch.handle_transport_error(now, error);
-                }
-                Err(RecvTimeoutError::Timeout) => self.watch.handle_timeout(now),
-                Err(RecvTimeoutError::Disconnected) => {
-                    // The reader thread died without a word (it panicked).
-                    self.body = None;
-                    let error = TransportError::new(
-                        TransportErrorKind::Other,
-                        "the thread reading the body stopped",
-                    );
-                    self.watch.handle_transport_error(now, error);
-                }
-            }
-        }
-    }
-}
-
-/// Starts the thread that reads `body` into a bounded channel; `None` if the
-/// thread cannot be started.
-fn spawn_reader<B: Read + Send + 'static>(mut body: B) -> Option<Receiver<Chunk>> {
-    let (tx, rx) = mpsc::sync_channel(READ_AHEAD);
-    let started = thread::Builder::new()
-        .name("bedrock-sse-body".into())
-        .stack_size(READER_STACK)
-        .spawn(move || read_body(&mut body, &tx));
-    started.ok().map(|_| rx)
-}
-
-fn read_body(body: &mut impl Read, tx: &SyncSender<Chunk>) {
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let chunk = match body.read(&mut buf) {
-            Ok(0) => Chunk::End,
-            Ok(n) => Chunk::Bytes(buf[..n].to_vec()),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                let kind = match error.kind() {
-                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                        TransportErrorKind::Timeout
-                    }
-                    io::ErrorKind::InvalidData => TransportErrorKind::Protocol,
-                    _ => TransportErrorKind::Reset,
-                };
-                Chunk::Failed(TransportError::from_error(kind, &error))
-            }
-        };
-        let last = !matches!(chunk, Chunk::Bytes(_));
-        // The driver dropped the connection: stop reading.
-        if tx.send(chunk).is_err() || last {
-            return;
+            self.watch.handle_timeout(now);
         }
     }
 }

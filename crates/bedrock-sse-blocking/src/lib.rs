@@ -36,13 +36,16 @@
 //!
 //! ## How waiting works
 //!
-//! A blocking read cannot be interrupted when the watch's idle deadline
-//! passes, so each connection's body is read by a small thread of its own
-//! that hands chunks over a channel; the driver waits on that channel with
-//! the watch's deadline as its timeout. When the watch gives a connection
-//! up (idle timeout, terminal event), the driver drops it at once; its
-//! reader thread ends at its next read, which for a server that has gone
-//! silent is when the server or the operating system closes the socket.
+//! A watch has no thread of its own: everything runs on the thread that
+//! iterates it. A blocking read cannot be interrupted, so the transport
+//! bounds each one by the watch's deadlines ([`Timeouts`]: the idle
+//! timeout for each read, the overall deadline for the whole response),
+//! and between connections the driver sleeps until the watch's next
+//! deadline. When the watch gives a connection up (idle timeout, overall
+//! deadline, terminal event) the driver drops its body there and then,
+//! which closes the socket; dropping the [`JobWatch`] does the same. A
+//! server that falls silent, or vanishes without closing, holds nothing
+//! past the watch's idle timeout.
 #![forbid(unsafe_code)]
 
 mod driver;
@@ -53,9 +56,9 @@ mod ureq_transport;
 #[cfg(feature = "ureq")]
 pub use bedrock_sse_tls::{CaFileError, TlsError};
 pub use driver::JobWatch;
-pub use transport::{Response, Transport};
+pub use transport::{Response, Timeouts, Transport};
 #[cfg(feature = "ureq")]
-pub use ureq_transport::{UreqTransport, UreqTransportBuilder};
+pub use ureq_transport::{UreqBody, UreqTransport, UreqTransportBuilder};
 
 pub use bedrock_sse_core::http::Request;
 pub use bedrock_sse_core::watch::{

@@ -1,8 +1,7 @@
 //! The ready-made transport over ureq.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
-use std::time::Duration;
 
 use bedrock_sse_core::http::Request;
 use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
@@ -10,7 +9,7 @@ use bedrock_sse_core::watch::{TransportError, TransportErrorKind};
 use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots, TrustRootsBuilder, tls_failure_kind};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
-use crate::transport::{Response, Transport};
+use crate::transport::{Response, Timeouts, Transport};
 
 /// A [`Transport`] over a [`ureq::Agent`] (rustls).
 ///
@@ -27,8 +26,16 @@ use crate::transport::{Response, Transport};
 /// (`WatchError::Certificate`); other TLS failures are
 /// [`TransportErrorKind::Tls`].
 ///
-/// Cheap to clone; share one between watches so they share its connection
-/// pool.
+/// A body's reads give up at the watch's idle timeout and overall
+/// deadline (ureq's per-read and global timeouts), so the watch needs no
+/// thread but the caller's, and a connection the watch gives up is closed
+/// at once: a server that falls silent, or vanishes without closing, holds
+/// nothing past the watch's deadline. ureq bounds each read of the
+/// response head by the idle timeout too: with an idle timeout shorter
+/// than the head timeout, a server silent that long before its head is
+/// given up then, as a transport timeout (retried like a head timeout).
+///
+/// Cheap to clone; share one between watches.
 ///
 /// ```no_run
 /// use bedrock_sse_blocking::UreqTransport;
@@ -163,12 +170,12 @@ fn agent(roots: &TrustRoots) -> ureq::Agent {
 }
 
 impl Transport for UreqTransport {
-    type Body = ureq::BodyReader<'static>;
+    type Body = UreqBody;
 
     fn send(
         &self,
         request: &Request,
-        timeout: Duration,
+        timeouts: Timeouts,
     ) -> Result<Response<Self::Body>, TransportError> {
         let mut builder = self.agent.get(request.url());
         for header in request.headers() {
@@ -176,8 +183,13 @@ impl Transport for UreqTransport {
         }
         let response = builder
             .config()
-            .timeout_connect(Some(timeout))
-            .timeout_recv_response(Some(timeout))
+            .timeout_connect(Some(timeouts.head))
+            .timeout_recv_response(Some(timeouts.head))
+            // The watch's idle timeout, and its overall deadline: a read
+            // of the body returns at the first, so that the driver's
+            // thread, the watch's only one, is never held past them.
+            .timeout_per_read(Some(timeouts.read))
+            .timeout_global(timeouts.total)
             .build()
             .call()
             .map_err(|error| classify(&error))?;
@@ -190,8 +202,37 @@ impl Transport for UreqTransport {
         Ok(Response {
             status,
             headers,
-            body: response.into_body().into_reader(),
+            body: UreqBody(response.into_body().into_reader()),
         })
+    }
+}
+
+/// A response body from a [`UreqTransport`]: ureq's reader, whose reads
+/// give up at the watch's deadlines with an error of kind
+/// [`TimedOut`](io::ErrorKind::TimedOut). Dropping it closes the
+/// connection.
+pub struct UreqBody(ureq::BodyReader<'static>);
+
+impl Read for UreqBody {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|error| {
+            // ureq wraps its own timeouts in an error of kind `Other`.
+            let timeout = error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)));
+            if timeout {
+                io::Error::new(io::ErrorKind::TimedOut, error)
+            } else {
+                error
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for UreqBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UreqBody")
     }
 }
 

@@ -1,25 +1,17 @@
 //! The blocking driver against the real simulator over loopback: the
-//! adapter scenario table of `bedrock-sse-testkit`, then what only this
-//! adapter has (the iterator form).
+//! adapter scenario table and the fault campaign of `bedrock-sse-testkit`,
+//! then what only this adapter has (the iterator form).
+
+mod runner;
 
 use bedrock_sse_blocking::{JobWatch, UreqTransport};
 use bedrock_sse_core::job::JobEnd;
-use bedrock_sse_core::watch::{Outcome, WatchConfig, WatchEvent};
-use bedrock_sse_testkit::{Run, Runner, TestSim, quick_job};
-
-/// Drives a [`JobWatch`] with [`JobWatch::run`].
-struct BlockingRunner;
-
-impl Runner for BlockingRunner {
-    fn run(&self, config: WatchConfig) -> Run {
-        let mut events = Vec::new();
-        let outcome =
-            JobWatch::with_seed(UreqTransport::new(), config, 7).run(|event| events.push(event));
-        Run { events, outcome }
-    }
-}
+use bedrock_sse_core::watch::{Outcome, WatchEvent};
+use bedrock_sse_testkit::{TestSim, quick_job};
+use runner::BlockingRunner;
 
 bedrock_sse_testkit::scenarios!(BlockingRunner);
+bedrock_sse_testkit::campaign!(BlockingRunner);
 
 #[test]
 fn the_iterator_form_yields_each_event_with_its_id_then_keeps_the_outcome() {

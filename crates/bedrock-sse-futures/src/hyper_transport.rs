@@ -573,6 +573,7 @@ fn tls_error(error: &io::Error) -> TransportError {
 
 #[cfg(test)]
 mod tests {
+    use bedrock_sse_core::api::BaseUrl;
     use bedrock_sse_core::watch::{Action, Instant, Watch, WatchConfig};
 
     use super::*;
@@ -580,7 +581,8 @@ mod tests {
     /// The watch's first request for a job at `base_url`.
     fn request(base_url: &str) -> Request {
         let config = WatchConfig::builder("job_a")
-            .and_then(|b| b.base_url(base_url))
+            // Plain http to a name that is not loopback: through a proxy.
+            .and_then(|b| b.base_url(BaseUrl::parse_allowing_http(base_url)?))
             .and_then(|b| b.bearer("sk_secret_key"))
             .expect("a config")
             .build();

@@ -7,6 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use bedrock_sse_core::api::BaseUrl;
 use bedrock_sse_core::watch::{BackoffPolicy, Outcome, WatchConfig, WatchError};
 use bedrock_sse_futures::rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 use bedrock_sse_futures::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
@@ -105,7 +106,8 @@ fn watch(transport: HyperTransport, base: &str) -> Outcome {
     let mut backoff = BackoffPolicy::default();
     backoff.max_failures = Some(1);
     let config = WatchConfig::builder("job_a")
-        .and_then(|b| b.base_url(base))
+        // Plain http to a name that is not loopback: through a proxy.
+        .and_then(|b| b.base_url(BaseUrl::parse_allowing_http(base)?))
         .and_then(|b| b.bearer(KEY))
         .expect("a config")
         .backoff(backoff)

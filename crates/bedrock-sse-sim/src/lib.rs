@@ -63,8 +63,13 @@
 //! 3. **The cap** (default 5 min) closes the body cleanly with no final
 //!    event: only a `completed`, `failed` or `canceled` event means the end.
 //! 4. **First events on connect**: the history so far, as in (1). A job
-//!    already over at connect gets only its terminal event, then the close,
-//!    even when the client sends a `Last-Event-ID`.
+//!    already over at connect gets, after a numeric `Last-Event-ID` below
+//!    the terminal event's id, every event after that id (the end
+//!    included), then the close; at or past the terminal event's id,
+//!    `204 No Content`, the event-stream signal to stop reconnecting (a
+//!    browser's `EventSource` obeys it); without one (or with a
+//!    non-numeric one), only its terminal event, as Bedrock documents for
+//!    a finished job, then the close.
 //! 5. **Casing** is chosen per job ([`Casing`]), not by API version.
 //! 6. **Payloads** always carry `job_id`, `type`, `status` and `timestamp`
 //!    (RFC 3339, seconds, derived from the job's start and the event's

@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -263,12 +263,10 @@ impl SimulatorBuilder {
             );
         }
 
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .map_err(|source| SimError::Bind {
-                addr: self.addr,
-                source,
-            })?;
+        let listener = listen(self.addr).map_err(|source| SimError::Bind {
+            addr: self.addr,
+            source,
+        })?;
         let addr = listener.local_addr().map_err(|source| SimError::Bind {
             addr: self.addr,
             source,
@@ -317,6 +315,27 @@ impl SimulatorBuilder {
             server: Some(server),
         })
     }
+}
+
+/// The most connections waiting to be accepted: the usual cap of Linux
+/// (`net.core.somaxconn`, which lowers it where smaller). Tokio's default,
+/// 1,024, overflows when thousands of clients reconnect while the server is
+/// busy, and each SYN dropped is retried by the client's kernel 1, 3, 7 s
+/// later: late arrivals, in bunches.
+const ACCEPT_BACKLOG: u32 = 4_096;
+
+/// Listens on `addr` as `TcpListener::bind` does (the address reusable at
+/// once, on Unix), with a backlog of [`ACCEPT_BACKLOG`].
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// A simulator that could not start, or failed while serving.
@@ -778,6 +797,19 @@ impl AppState {
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(last) = last_event_id {
+            let elapsed = Instant::now().saturating_duration_since(started);
+            if job
+                .current
+                .borrow()
+                .ended_by(elapsed)
+                .is_some_and(|terminal| last >= terminal.id)
+            {
+                // The client has the end already: 204 tells it to stop
+                // reconnecting (a browser's `EventSource` obeys it).
+                return StatusCode::NO_CONTENT.into_response();
+            }
+        }
         let encoding = faults
             .content_encoding
             .as_deref()

@@ -55,6 +55,9 @@ pub(crate) struct Connection {
     /// The id of the last event this client has (sent now, or before a
     /// reconnection as `Last-Event-ID`).
     last_id: u64,
+    /// Whether the request sent a numeric `Last-Event-ID`: a resume, which
+    /// gets what came after it even once the job is over.
+    resumed: bool,
     config: StreamConfig,
     faults: Faults,
     encoder: Encoder,
@@ -85,6 +88,7 @@ impl Connection {
             clock,
             timeline,
             last_id: last_event_id.unwrap_or(0),
+            resumed: last_event_id.is_some(),
             config,
             encoder: Encoder::with_line_ending(faults.newline.into()),
             faults,
@@ -196,15 +200,22 @@ impl Connection {
         }
         let elapsed = self.elapsed();
         let timeline = self.timeline.clone();
-        if let Some(terminal) = timeline.terminal().filter(|t| t.at <= elapsed) {
-            // Already over: the single terminal event, whatever the client
-            // had seen, so that it learns the outcome.
-            self.write_event(terminal);
-            if self.phase == Phase::Live {
-                self.phase = Phase::Closing;
+        match timeline.ended_by(elapsed) {
+            // Already over, and a fresh connection: the single terminal
+            // event, so that it learns the outcome.
+            Some(terminal) if !self.resumed => {
+                self.write_event(terminal);
+                if self.phase == Phase::Live {
+                    self.phase = Phase::Closing;
+                }
             }
-        } else {
-            self.stall_if_due();
+            // Already over and the client has the end (the handler answers
+            // 204 to that; this is a cancel or the end racing the request):
+            // an empty body.
+            Some(terminal) if self.last_id >= terminal.id => self.phase = Phase::Closing,
+            // Over, resumed from an earlier id: `follow` writes everything
+            // after it, the end included, then closes. Or still running.
+            _ => self.stall_if_due(),
         }
     }
 

@@ -143,10 +143,15 @@ impl Timeline {
         self.events.last().filter(|e| e.is_terminal())
     }
 
+    /// The terminal event if the job is over `elapsed` after its start.
+    pub(crate) fn ended_by(&self, elapsed: Duration) -> Option<&Planned> {
+        self.terminal().filter(|t| t.at <= elapsed)
+    }
+
     /// This timeline cut short by a cancel at offset `at`: what happened up
     /// to then, then `canceled`. `None` if the job had already ended.
     pub(crate) fn canceled_at(&self, at: Duration) -> Option<Timeline> {
-        if self.terminal().is_some_and(|t| t.at <= at) {
+        if self.ended_by(at).is_some() {
             return None;
         }
         let mut events: Vec<Planned> = self

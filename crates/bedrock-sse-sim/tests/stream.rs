@@ -80,28 +80,75 @@ async fn timestamps_count_from_the_job_start_at_the_speed_factor() {
     sim.shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_job_already_over_gets_only_its_terminal_event_even_on_resume() {
-    let done = JobScript::new("job_done", "overlay.generate")
+/// Queued (1), running (2), two progress events (3, 4), completed (5): all
+/// over at launch.
+fn finished_job() -> JobScript {
+    JobScript::new("job_done", "overlay.generate")
         .start(JobStart::Launch)
         .running(Duration::ZERO)
-        .progress(Duration::ZERO, 1.0, "Processing sheet 1 of 1")
-        .completed(Duration::ZERO, json!({"score": 0.5}));
-    let sim = start([done]).await;
-    for last_event_id in [None, Some("2"), Some("4")] {
+        .progress(Duration::ZERO, 0.5, "Processing sheet 1 of 2")
+        .progress(Duration::ZERO, 1.0, "Processing sheet 2 of 2")
+        .completed(Duration::ZERO, json!({"score": 0.5}))
+}
+
+#[tokio::test]
+async fn a_job_already_over_gets_only_its_terminal_event_without_an_id() {
+    let sim = start([finished_job()]).await;
+    for last_event_id in [None, Some("garbage")] {
         let mut request = get(&sim, "job_done");
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
         let body = read_body(send(request).await).await;
         let events = decode(&body.bytes);
-        assert_eq!(events.len(), 1, "{last_event_id:?}");
-        assert_eq!(
-            (events[0].id.as_str(), events[0].event_type.as_str()),
-            ("4", "completed")
-        );
+        let got: Vec<_> = events
+            .iter()
+            .map(|e| (e.id.as_str(), e.event_type.as_str()))
+            .collect();
+        assert_eq!(got, [("5", "completed")], "{last_event_id:?}");
         assert!(!body.aborted);
     }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_resume_from_an_earlier_id_after_the_end_gets_every_event_after_it() {
+    let sim = start([finished_job()]).await;
+    for (last_event_id, expected) in [
+        ("0", &["1", "2", "3", "4", "5"][..]),
+        ("2", &["3", "4", "5"]),
+        ("4", &["5"]),
+    ] {
+        let response = send(get(&sim, "job_done").header("Last-Event-ID", last_event_id)).await;
+        assert_eq!(response.status(), 200);
+        let body = read_body(response).await;
+        let ids: Vec<_> = decode(&body.bytes).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, expected, "after {last_event_id}");
+        assert!(!body.aborted, "closed cleanly after the terminal event");
+    }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_resume_at_or_past_the_terminal_event_gets_no_content() {
+    let sim = start([finished_job(), long_job("job_l")]).await;
+    for last_event_id in ["5", "6", "1000"] {
+        let response = send(get(&sim, "job_done").header("Last-Event-ID", last_event_id)).await;
+        assert_eq!(response.status(), 204, "after {last_event_id}");
+        assert!(read_body(response).await.bytes.is_empty());
+    }
+    // A running job's stream is served whatever the id: its end is yet to
+    // come (and a cancel may change its id).
+    let running = send(get(&sim, "job_l").header("Last-Event-ID", "5")).await;
+    assert_eq!(running.status(), 200);
+    drop(running);
+    let statuses: Vec<u16> = sim
+        .request_log()
+        .records()
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [204, 204, 204, 200]);
     sim.shutdown().await.unwrap();
 }
 

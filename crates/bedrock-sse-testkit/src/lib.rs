@@ -6,7 +6,7 @@
 //!
 //! An adapter plugs in with a [`Runner`], the one thing it writes: follow
 //! the watch a [`WatchConfig`](bedrock_sse_core::watch::WatchConfig) describes to its end and hand back the
-//! [`Run`] (every event yielded, then the outcome). Then
+//! [`Run`] (every event yielded, then the outcome), or drop it part way. Then
 //! [`scenarios!`] expands to one `#[test]` per scenario in the adapter's
 //! test file, so each failure is named and they run in parallel:
 //!
@@ -22,6 +22,19 @@
 //!             .run(|event| events.push(event));
 //!         Run { events, outcome }
 //!     }
+//!
+//!     fn run_then_drop(
+//!         &self,
+//!         config: WatchConfig,
+//!         events: usize,
+//!         dropped: &mut dyn FnMut(),
+//!     ) -> Vec<WatchEvent> {
+//!         let mut watch = my_adapter::JobWatch::new(MyTransport::new(), config);
+//!         let taken = watch.by_ref().take(events).collect();
+//!         drop(watch);
+//!         dropped();
+//!         taken
+//!     }
 //! }
 //!
 //! bedrock_sse_testkit::scenarios!(MyRunner);
@@ -32,6 +45,11 @@
 //! runner from a plain `#[test]` thread, which the runner may block (an
 //! async adapter starts a runtime there).
 //!
+//! The scenarios that count the process's threads and sockets
+//! ([`cleanup`](mod@cleanup)) must not share their process with other tests:
+//! [`cleanup_scenarios!`] expands to one `#[test]` that runs them one after
+//! the other, for a test file of its own.
+//!
 //! Each scenario is a function in [`scenarios`](mod@scenarios): the simulator's script and
 //! faults (the data), one run, and the checks. Timeouts are short
 //! ([`TestSim::config`]) but every check is about what happened, never how
@@ -39,19 +57,29 @@
 //! by its config's overall timeout ([`PATIENCE`]), so a bug fails a test
 //! instead of hanging it.
 //!
-//! The helpers ([`ms`], [`quick_job`], [`TestSim`], [`unused_port`]) are
-//! for adapter-specific tests too.
+//! The helpers ([`ms`], [`quick_job`], [`TestSim`], [`unused_port`],
+//! [`RawServer`], [`Resources`]) are for adapter-specific tests too.
 
+pub mod campaign;
+pub mod cleanup;
 mod far;
+mod fault_proxy;
 mod logs;
+mod raw;
+mod resources;
 mod run;
 pub mod scenarios;
 mod sim;
+mod wire;
 
 pub use far::{FarRequest, FarServer};
+pub use fault_proxy::{Answer, ConnectionFault, FaultProxy, Forward, Plan, ProxyRequest, Tally};
 pub use logs::CapturedLogs;
+pub use raw::{RawAnswer, RawConnection, RawServer};
+pub use resources::Resources;
 pub use run::{Run, Runner};
 pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
+pub use wire::{CutKind, Part, ResponseBytes, body_of};
 
 /// Expands to one `#[test]` per scenario of [`scenarios`](mod@scenarios), in a module
 /// named `scenarios`, each calling it with the given [`Runner`] (any
@@ -101,7 +129,56 @@ macro_rules! scenarios {
             a_redirect_without_location_is_invalid,
             a_redirect_to_an_unparsable_location_is_invalid,
             the_never_policy_refuses_any_redirect,
+            a_trickle_is_stopped_by_the_overall_deadline,
+            a_server_that_never_answers_is_stopped_by_the_head_timeout,
         );
+    };
+}
+
+/// Expands to one `#[test]`, `cleanup`, that runs each scenario of
+/// [`cleanup`](mod@cleanup) with each given [`Runner`], one after the
+/// other. They count the whole process's threads and sockets: put it in a
+/// test file of its own (its own process), with nothing else. Linux only
+/// (`/proc/self`); ignored elsewhere.
+///
+/// ```ignore
+/// // tests/cleanup.rs
+/// bedrock_sse_testkit::cleanup_scenarios!(SmolRunner, AsyncStdRunner);
+/// ```
+#[macro_export]
+macro_rules! cleanup_scenarios {
+    ($($runner:expr),+ $(,)?) => {
+        #[test]
+        #[cfg_attr(not(target_os = "linux"), ignore = "counts /proc/self")]
+        fn cleanup() {
+            $(
+                let runner = $runner;
+                $crate::cleanup::a_watch_dropped_mid_stream_closes_its_connection(&runner);
+                $crate::cleanup::silent_connections_are_each_closed_after_the_idle_timeout(
+                    &runner,
+                );
+            )+
+        }
+    };
+}
+
+/// Expands to a `#[test] fn campaign()` that runs the fault campaign
+/// ([`campaign`](mod@campaign)) with the given [`Runner`]: seeded
+/// schedules of cuts, stalls, byte-by-byte delivery, 5xx and 429 answers
+/// and rewound resumes through a [`FaultProxy`], each checked against the
+/// server's sequence.
+///
+/// ```ignore
+/// bedrock_sse_testkit::campaign!(TokioRunner);
+/// // BEDROCK_CAMPAIGN_SCHEDULES=200 cargo test -p my-adapter campaign -- --nocapture
+/// ```
+#[macro_export]
+macro_rules! campaign {
+    ($runner:expr) => {
+        #[test]
+        fn campaign() {
+            $crate::campaign::run(&$runner, env!("CARGO_PKG_NAME"), module_path!());
+        }
     };
 }
 

@@ -7,7 +7,7 @@
 //! [`scenarios!`](crate::scenarios!) turns each into a `#[test]`; they can
 //! also be called directly.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bedrock_sse_core::http::{InvalidLocation, Origin};
 use bedrock_sse_core::job::{JobEnd, JobStatus};
@@ -20,7 +20,10 @@ use bedrock_sse_sim::{
 };
 use serde_json::json;
 
-use crate::{FarServer, KEY, Run, Runner, TestSim, ms, quick_job, unused_port};
+use crate::{
+    FarServer, KEY, RawAnswer, RawConnection, RawServer, Run, Runner, TestSim, ms, quick_job,
+    unused_port,
+};
 
 /// What [`quick_job`] delivers, in order.
 const QUICK: [&str; 5] = ["status", "status", "progress", "progress", "completed"];
@@ -130,8 +133,10 @@ pub fn a_job_canceled_before_the_watch(runner: &dyn Runner) {
     assert_eq!(log(&sim).len(), 1);
 }
 
-/// A job already over when the watch starts, with or without a resume id:
-/// only its terminal event, once.
+/// A job already over when the watch starts: a fresh watch gets only its
+/// terminal event, once; one resumed from an earlier id gets every event
+/// after it; one resumed from the terminal event's id is told to stop
+/// (`204 No Content`).
 pub fn a_job_already_finished(runner: &dyn Runner) {
     let job = JobScript::new("job_done", "overlay.generate")
         .start(JobStart::Launch)
@@ -143,10 +148,19 @@ pub fn a_job_already_finished(runner: &dyn Runner) {
     fresh.finished(JobEnd::Completed);
     let config = sim.config("job_done").resume_from("1").expect("an id");
     let resumed = runner.run(config.build());
-    assert_eq!(resumed.job_names(), ["completed"], "{resumed:#?}");
+    assert_eq!(resumed.job_ids(), ["2", "3"], "{resumed:#?}");
     resumed.finished(JobEnd::Completed);
+    let config = sim.config("job_done").resume_from("3").expect("an id");
+    let past_the_end = runner.run(config.build());
+    assert!(
+        matches!(past_the_end.outcome, Outcome::Stopped),
+        "{past_the_end:#?}"
+    );
+    assert!(past_the_end.events.is_empty(), "{past_the_end:#?}");
     let log = log(&sim);
     assert_eq!(log[1].last_event_id.as_deref(), Some("1"));
+    assert_eq!(log[2].status, 204);
+    assert_eq!(log.len(), 3, "a 204 is not retried");
 }
 
 /// `204 No Content` means "stop": [`Outcome::Stopped`], no retry.
@@ -819,4 +833,113 @@ pub fn the_never_policy_refuses_any_redirect(runner: &dyn Runner) {
         RedirectPolicy::Never,
     );
     assert_eq!(reason, InvalidLocation::Refused);
+}
+
+// ---------------------------------------------------------------------------
+// Slow and stuck servers
+
+/// `n` `status` events of `job_id` with ids 1 to `n`, `Queued` then
+/// `Started`: a stream that has begun and is not over.
+pub(crate) fn started_stream(job_id: &str, n: usize) -> String {
+    (1..=n)
+        .map(|id| {
+            let status = if id == 1 { "Queued" } else { "Started" };
+            format!(
+                "id: {id}\nevent: status\ndata: {{\"job_id\":\"{job_id}\",\
+                 \"type\":\"overlay.generate\",\"status\":\"{status}\",\
+                 \"timestamp\":\"2026-01-15T10:00:0{id}Z\"}}\n\n"
+            )
+        })
+        .collect()
+}
+
+/// How late past its deadline a client may close a connection before a
+/// scenario calls it stuck: generous, so that a loaded machine does not
+/// fail the kit, and far below "never", which is what is caught.
+pub(crate) const LATE: Duration = Duration::from_secs(1);
+
+/// Checks that the client closed `connection` between `deadline` after
+/// `since` and [`LATE`] past that.
+pub(crate) fn closed_at_its_deadline(
+    connection: &RawConnection,
+    since: Instant,
+    deadline: Duration,
+    what: &str,
+) {
+    let closed = connection
+        .closed
+        .unwrap_or_else(|| panic!("{what}: the client never closed it: {connection:#?}"));
+    let after = closed.duration_since(since);
+    // The server notices a few milliseconds after the client's own clock.
+    assert!(
+        after + ms(20) >= deadline,
+        "{what}: closed {after:?} after, before its {deadline:?}: {connection:#?}"
+    );
+    assert!(
+        after <= deadline + LATE,
+        "{what}: closed {after:?} after, long past its {deadline:?}: {connection:#?}"
+    );
+}
+
+/// A server that sends two events, then a byte every 50 ms for ever,
+/// keeping the 500 ms idle timer alive while the job never ends: the
+/// watch's overall deadline (800 ms) ends it with
+/// [`WatchError::DeadlineExceeded`], and the client closes the connection
+/// then, without a retry.
+pub fn a_trickle_is_stopped_by_the_overall_deadline(runner: &dyn Runner) {
+    let server = RawServer::start(|_| RawAnswer::Trickle {
+        body: started_stream("job_trickle", 2),
+        every: ms(50),
+    });
+    let deadline = ms(800);
+    let config = TestSim::test_config(&server.base_url(), "job_trickle")
+        .idle_timeout(ms(500))
+        .expect("a timeout")
+        .timeout(deadline);
+    let started = Instant::now();
+    let run = runner.run(config.build());
+    assert!(
+        matches!(run.error(), WatchError::DeadlineExceeded),
+        "{run:#?}"
+    );
+    assert_eq!(run.job_ids(), ["1", "2"], "{run:#?}");
+    assert!(run.reconnects().is_empty(), "never idle: {run:#?}");
+    let connections = server.wait_closed(1, deadline + LATE);
+    assert_eq!(connections.len(), 1, "{connections:#?}");
+    closed_at_its_deadline(&connections[0], started, deadline, "the trickle");
+}
+
+/// A server that accepts the connection, reads the request and never
+/// answers: each attempt is given up at the 200 ms head timeout
+/// ([`Failure::ResponseTimeout`]) and its connection closed, until the
+/// budget of 2 failures ends the watch.
+pub fn a_server_that_never_answers_is_stopped_by_the_head_timeout(runner: &dyn Runner) {
+    let server = RawServer::start(|_| RawAnswer::Never);
+    let head_timeout = ms(200);
+    let config = TestSim::test_config(&server.base_url(), "job_mute")
+        .head_timeout(head_timeout)
+        .expect("a timeout")
+        .max_failures(Some(2));
+    let run = runner.run(config.build());
+    let WatchError::RetriesExhausted {
+        failures: 2,
+        last: Failure::ResponseTimeout,
+    } = run.error()
+    else {
+        panic!("{run:#?}")
+    };
+    assert!(
+        matches!(
+            run.reconnects().as_slice(),
+            [(Some(Failure::ResponseTimeout), 1)]
+        ),
+        "{run:#?}"
+    );
+    let connections = server.wait_closed(2, head_timeout + LATE);
+    assert_eq!(connections.len(), 2, "{connections:#?}");
+    for (n, connection) in connections.iter().enumerate() {
+        assert!(connection.request.is_some(), "{connection:#?}");
+        let what = format!("attempt {n}");
+        closed_at_its_deadline(connection, connection.accepted, head_timeout, &what);
+    }
 }

@@ -17,9 +17,9 @@
 //!   [`storm_percent`](FleetConfig::storm_percent) of the fleet per
 //!   [`storm_tick`](FleetConfig::storm_tick) (4 % per 100 ms by default,
 //!   so that what the server sees stays under 5 % whatever the network
-//!   does to the spacing),
-//!   and each waiting watch gets a random place within the time the queue
-//!   needs, so a mass disconnect spreads out instead of stampeding;
+//!   does to the spacing), evenly spaced rather than in bursts at each
+//!   tick, and each waiting watch gets a random place within the time the
+//!   queue needs, so a mass disconnect spreads out instead of stampeding;
 //! * each watch keeps its own exactly-once guarantee and its own outcome.
 //!
 //! Inputs name the watch they are for ([`WatchId`]); outputs come tagged
@@ -122,6 +122,8 @@ impl FleetConfig {
 
     /// The most connection attempts, as a share of the fleet, that any
     /// [`storm_tick`](Self::storm_tick) may see (at least one). Default: 4.
+    /// They are spaced evenly: a queue drains at a little less than this
+    /// share (a tenth of it is kept for catching up after a late timer).
     pub fn storm_percent(mut self, percent: u8) -> Self {
         self.storm_percent = percent.clamp(1, 100);
         self
@@ -550,11 +552,8 @@ impl Fleet {
     /// time the queue (and the known budget) needs to drain.
     fn enqueue(&mut self, id: WatchId, budget: usize) {
         let waiting = u64::try_from(self.waiting()).unwrap_or(u64::MAX);
-        let burst = u64::try_from(self.config.burst(self.len)).unwrap_or(u64::MAX);
-        let by_pace = self
-            .config
-            .storm_tick
-            .saturating_mul(u32::try_from(waiting / burst).unwrap_or(u32::MAX));
+        let interval = Pace::interval(self.config.burst(self.len), self.config.storm_tick);
+        let by_pace = interval.saturating_mul(u32::try_from(waiting).unwrap_or(u32::MAX));
         let by_budget = self.budgets[budget].spread_for(self.now, waiting + 1);
         let spread = by_pace.max(by_budget).min(self.config.max_spread);
         let nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
@@ -628,7 +627,7 @@ impl Fleet {
             entry.queued = false;
             entry.watch.grant(now);
             let burst = self.config.burst(self.len);
-            self.pace.record(now, burst);
+            self.pace.record(now, burst, self.config.storm_tick);
             self.settle(id, None);
         }
     }

@@ -1,0 +1,8 @@
+//! What the futures-io driver leaves behind when it gives a connection up
+//! or is dropped: nothing, under smol and under async-std (the kit's
+//! cleanup scenarios, alone in this process since they count its threads
+//! and sockets).
+
+mod runner;
+
+bedrock_sse_testkit::cleanup_scenarios!(runner::SmolRunner, runner::AsyncStdRunner);
