@@ -50,6 +50,9 @@
 //! [`cleanup_scenarios!`] expands to one `#[test]` that runs them one after
 //! the other, for a test file of its own.
 //!
+//! An adapter's ready-made transport also runs the TLS scenarios of
+//! [`tls`](mod@tls) through a [`TlsAdapter`]: [`tls_scenarios!`].
+//!
 //! Each scenario is a function in [`scenarios`](mod@scenarios): the simulator's script and
 //! faults (the data), one run, and the checks. Timeouts are short
 //! ([`TestSim::config`]) but every check is about what happened, never how
@@ -70,6 +73,7 @@ mod resources;
 mod run;
 pub mod scenarios;
 mod sim;
+pub mod tls;
 mod wire;
 
 pub use far::{FarRequest, FarServer};
@@ -79,6 +83,7 @@ pub use raw::{RawAnswer, RawConnection, RawServer};
 pub use resources::Resources;
 pub use run::{Run, Runner};
 pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
+pub use tls::TlsAdapter;
 pub use wire::{CutKind, Part, ResponseBytes, body_of};
 
 /// Expands to one `#[test]` per scenario of [`scenarios`](mod@scenarios), in a module
@@ -179,6 +184,43 @@ macro_rules! campaign {
         fn campaign() {
             $crate::campaign::run(&$runner, env!("CARGO_PKG_NAME"), module_path!());
         }
+    };
+}
+
+/// Expands to a module `tls` with one `#[test]` per scenario of
+/// [`tls`](mod@tls), each run with the given [`TlsAdapter`].
+///
+/// ```ignore
+/// bedrock_sse_testkit::tls_scenarios!(Reqwest);
+/// ```
+#[macro_export]
+macro_rules! tls_scenarios {
+    ($adapter:expr) => {
+        mod tls {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::__each_test!(
+                $crate::tls, $adapter;
+                an_unknown_issuer_ends_the_watch_at_once,
+                a_ca_file_added_to_the_builder_is_trusted,
+                an_expired_certificate_or_another_name_is_a_certificate_error,
+                a_bad_ca_file_is_a_typed_error_naming_it,
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __each_test {
+    ($module:path, $arg:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                use $module as scenarios;
+                scenarios::$name(&$arg);
+            }
+        )*
     };
 }
 

@@ -1,122 +1,34 @@
-//! The reqwest transport against a real TLS server on 127.0.0.1, whose CA
-//! is made for the test: unknown, added with `add_ca_file`, and
-//! certificates that are expired or for another name.
-//!
-//! No test here changes the environment (see `tls_env.rs` for those).
+//! The reqwest transport through the kit's TLS scenarios (a TLS front on
+//! 127.0.0.1 whose CA is made for the test). No test here changes the
+//! environment (see `tls_env.rs` for those).
 
-mod tls_support;
+use std::path::Path;
 
-use bedrock_sse_core::job::JobEnd;
-use bedrock_sse_core::watch::{Outcome, TransportErrorKind, WatchError};
-use bedrock_sse_tls::testing::{ServerCert, TestPki, TlsFront};
-use bedrock_sse_tokio::{CaFileError, ReqwestTransport};
-use tls_support::{sim, watch};
+use bedrock_sse_core::watch::{Outcome, WatchConfig};
+use bedrock_sse_testkit::TlsAdapter;
+use bedrock_sse_tokio::{CaFileError, JobWatch, ReqwestTransport};
 
-/// The certificate error a watch ended with, or a panic saying what it
-/// ended with instead.
-fn certificate_error(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Failed(WatchError::Certificate(error)) => {
-            assert_eq!(error.kind(), TransportErrorKind::Certificate);
-            error.to_string()
+/// `ReqwestTransport` from its builder; each watch on a runtime of its own.
+struct Reqwest;
+
+impl TlsAdapter for Reqwest {
+    type Transport = ReqwestTransport;
+
+    fn transport(&self, ca_files: &[&Path]) -> Result<ReqwestTransport, CaFileError> {
+        let mut builder = ReqwestTransport::builder();
+        for file in ca_files {
+            builder = builder.add_ca_file(file)?;
         }
-        other => panic!("expected a certificate error, got {other:?}"),
+        Ok(builder.build().expect("a transport"))
+    }
+
+    fn watch(&self, transport: ReqwestTransport, config: WatchConfig) -> Outcome {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(JobWatch::with_seed(transport, config, 7).run(|_| {}))
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_issuer_ends_the_watch_at_once() {
-    let sim = sim().await;
-    let pki = TestPki::new().expect("a CA");
-    let front = TlsFront::start(pki.server(ServerCert::Valid).expect("a cert"), sim.addr())
-        .expect("the TLS front starts");
-    let transport = ReqwestTransport::builder().build().expect("a transport");
-
-    let outcome = watch(transport, &front.base_url()).await;
-
-    let message = certificate_error(&outcome);
-    assert!(
-        message.starts_with("server certificate rejected: "),
-        "{message}"
-    );
-    assert!(message.contains("UnknownIssuer"), "{message}");
-    assert_eq!(
-        front.connections(),
-        1,
-        "a rejected certificate is not retried"
-    );
-    assert_eq!(front.handshakes(), 0);
-    assert_eq!(sim.request_log().total(), 0);
-    sim.shutdown().await.expect("the simulator stops");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ca_file_added_to_the_builder_is_trusted() {
-    let sim = sim().await;
-    let pki = TestPki::new().expect("a CA");
-    let ca = pki.write_ca_file().expect("the CA file");
-    let front = TlsFront::start(pki.server(ServerCert::Valid).expect("a cert"), sim.addr())
-        .expect("the TLS front starts");
-    let transport = ReqwestTransport::builder()
-        .add_ca_file(ca.path())
-        .expect("a valid CA file")
-        .build()
-        .expect("a transport");
-
-    let outcome = watch(transport.clone(), &front.base_url()).await;
-    assert_eq!(outcome.job_end(), Some(JobEnd::Completed), "{outcome:?}");
-    // By name as well as by address.
-    let outcome = watch(transport, &front.localhost_url()).await;
-    assert_eq!(outcome.job_end(), Some(JobEnd::Completed), "{outcome:?}");
-    assert!(front.handshakes() >= 2);
-    sim.shutdown().await.expect("the simulator stops");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_certificate_or_another_name_is_a_certificate_error() {
-    let sim = sim().await;
-    let pki = TestPki::new().expect("a CA");
-    let ca = pki.write_ca_file().expect("the CA file");
-    let transport = ReqwestTransport::builder()
-        .add_ca_file(ca.path())
-        .expect("a valid CA file")
-        .build()
-        .expect("a transport");
-
-    for (which, words) in [
-        (ServerCert::Expired, "expired"),
-        (ServerCert::WrongName, "not valid for name"),
-    ] {
-        let front = TlsFront::start(pki.server(which).expect("a cert"), sim.addr())
-            .expect("the TLS front starts");
-        let outcome = watch(transport.clone(), &front.base_url()).await;
-        let message = certificate_error(&outcome);
-        assert!(message.contains(words), "{which:?}: {message}");
-        assert_eq!(front.connections(), 1, "{which:?} is not retried");
-    }
-    sim.shutdown().await.expect("the simulator stops");
-}
-
-#[test]
-fn a_bad_ca_file_is_a_typed_error_naming_it() {
-    let error = ReqwestTransport::builder()
-        .add_ca_file("/nonexistent/bedrock-ca.pem")
-        .unwrap_err();
-    assert!(matches!(error, CaFileError::Unreadable { .. }), "{error}");
-    assert!(
-        error
-            .to_string()
-            .starts_with("cannot read the CA file /nonexistent/bedrock-ca.pem: "),
-        "{error}"
-    );
-
-    let not_pem =
-        bedrock_sse_tls::testing::TempFile::new("not.pem", b"just text\n").expect("a temp file");
-    let error = ReqwestTransport::builder()
-        .add_ca_file(not_pem.path())
-        .unwrap_err();
-    assert!(
-        matches!(error, CaFileError::NoCertificate { .. }),
-        "{error}"
-    );
-}
+bedrock_sse_testkit::tls_scenarios!(Reqwest);
