@@ -51,7 +51,10 @@
 //! the other, for a test file of its own.
 //!
 //! An adapter's ready-made transport also runs the TLS scenarios of
-//! [`tls`](mod@tls) through a [`TlsAdapter`]: [`tls_scenarios!`].
+//! [`tls`](mod@tls) through a [`TlsAdapter`]: [`tls_scenarios!`]; and,
+//! in a test binary of its own, those of `SSL_CERT_FILE` and the proxy
+//! variables ([`tls_env`](mod@tls_env)) through an [`EnvAdapter`]:
+//! [`tls_env_scenarios!`].
 //!
 //! Each scenario is a function in [`scenarios`](mod@scenarios): the simulator's script and
 //! faults (the data), one run, and the checks. Timeouts are short
@@ -74,6 +77,7 @@ mod run;
 pub mod scenarios;
 mod sim;
 pub mod tls;
+pub mod tls_env;
 mod wire;
 
 pub use far::{FarRequest, FarServer};
@@ -84,6 +88,7 @@ pub use resources::Resources;
 pub use run::{Run, Runner};
 pub use sim::{KEY, PATIENCE, TestSim, ms, quick_job, unused_port};
 pub use tls::TlsAdapter;
+pub use tls_env::EnvAdapter;
 pub use wire::{CutKind, Part, ResponseBytes, body_of};
 
 /// Expands to one `#[test]` per scenario of [`scenarios`](mod@scenarios), in a module
@@ -205,6 +210,32 @@ macro_rules! tls_scenarios {
                 a_ca_file_added_to_the_builder_is_trusted,
                 an_expired_certificate_or_another_name_is_a_certificate_error,
                 a_bad_ca_file_is_a_typed_error_naming_it,
+            );
+        }
+    };
+}
+
+/// Expands to a module `tls_env` with one `#[test]` per scenario of
+/// [`tls_env`](mod@tls_env), each run with the given [`EnvAdapter`]. They
+/// set process-wide variables: put it in a test file of its own.
+///
+/// ```ignore
+/// // tests/tls_env.rs
+/// bedrock_sse_testkit::tls_env_scenarios!(Reqwest);
+/// ```
+#[macro_export]
+macro_rules! tls_env_scenarios {
+    ($adapter:expr) => {
+        mod tls_env {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::__each_test!(
+                $crate::tls_env, $adapter;
+                ssl_cert_file_is_trusted_by_new_and_by_the_builder,
+                an_unusable_ssl_cert_file_is_an_error_of_the_builder,
+                https_goes_through_the_https_proxy_tunnel,
+                plain_http_goes_through_the_http_proxy,
+                no_proxy_bypasses_the_proxies,
             );
         }
     };

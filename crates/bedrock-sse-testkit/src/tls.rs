@@ -14,7 +14,8 @@ use bedrock_sse_tls::testing::{ServerCert, TempFile, TestPki, TlsFront};
 
 use crate::{KEY, TestSim, quick_job};
 
-const JOB: &str = "job_tls";
+/// The job the TLS scenarios watch.
+pub(crate) const JOB: &str = "job_tls";
 
 /// An adapter's ready-made transport, as the TLS scenarios build and use
 /// it.
@@ -23,7 +24,8 @@ pub trait TlsAdapter {
     type Transport: Clone;
 
     /// The transport from its builder, with `ca_files` added to its trust
-    /// and no proxy; the builder's error for an unusable file.
+    /// (and no proxy from the environment, where the adapter reads one);
+    /// the builder's error for an unusable file.
     fn transport(&self, ca_files: &[&Path]) -> Result<Self::Transport, CaFileError>;
 
     /// Follows the watch `config` describes over `transport` to its
@@ -32,7 +34,11 @@ pub trait TlsAdapter {
 }
 
 /// A watch of the quick job at `base_url` over `transport`.
-fn watch<A: TlsAdapter>(adapter: &A, transport: A::Transport, base_url: &str) -> Outcome {
+pub(crate) fn watch<A: TlsAdapter>(
+    adapter: &A,
+    transport: A::Transport,
+    base_url: &str,
+) -> Outcome {
     let config = TestSim::test_config(base_url, JOB)
         .bearer(KEY)
         .expect("a key")

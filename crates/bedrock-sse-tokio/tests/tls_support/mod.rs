@@ -1,59 +1,49 @@
-//! What the TLS and proxy tests share: a simulator with one quick job, a
-//! test-sized watch config, and running a watch to its outcome.
+//! `ReqwestTransport` as the kit's TLS scenarios build it: for `tls.rs`
+//! and `tls_env.rs`.
 
-#![allow(dead_code, unreachable_pub)]
+use std::path::Path;
 
-use std::time::Duration;
+use bedrock_sse_core::watch::{Outcome, WatchConfig};
+use bedrock_sse_testkit::{EnvAdapter, TlsAdapter};
+use bedrock_sse_tokio::{CaFileError, JobWatch, ReqwestTransport, TlsError};
 
-use bedrock_sse_core::watch::{BackoffPolicy, Outcome, WatchConfig};
-use bedrock_sse_sim::{JobScript, RunningSim, Simulator};
-use bedrock_sse_tokio::{JobWatch, Transport};
-use serde_json::json;
+/// `ReqwestTransport`; each watch on a runtime of its own.
+pub(crate) struct Reqwest;
 
-pub const KEY: &str = "sk_test_tls";
-pub const JOB: &str = "job_tls";
+impl TlsAdapter for Reqwest {
+    type Transport = ReqwestTransport;
 
-/// A bound on each watch, so that a bug fails a test rather than hanging
-/// it. Never an assertion about speed.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+    fn transport(&self, ca_files: &[&Path]) -> Result<ReqwestTransport, CaFileError> {
+        let mut builder = ReqwestTransport::builder();
+        for file in ca_files {
+            builder = builder.add_ca_file(file)?;
+        }
+        Ok(builder.build().expect("a transport"))
+    }
 
-pub fn ms(millis: u64) -> Duration {
-    Duration::from_millis(millis)
+    fn watch(&self, transport: ReqwestTransport, config: WatchConfig) -> Outcome {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(JobWatch::with_seed(transport, config, 7).run(|_| {}))
+    }
 }
 
-/// A simulator serving one short job that completes.
-pub async fn sim() -> RunningSim {
-    Simulator::builder()
-        .key(KEY)
-        .job(
-            JobScript::new(JOB, "overlay.generate")
-                .running(ms(10))
-                .completed(ms(10), json!({"ok": true})),
-        )
-        .start()
-        .await
-        .expect("the simulator starts")
-}
+impl EnvAdapter for Reqwest {
+    fn configured_by_env(&self) -> ReqwestTransport {
+        ReqwestTransport::new()
+    }
 
-/// A watch of the job at `base_url`, retrying fast.
-pub fn config(base_url: &str) -> WatchConfig {
-    let mut backoff = BackoffPolicy::default();
-    backoff.initial = ms(10);
-    backoff.max = ms(50);
-    WatchConfig::builder(JOB)
-        .and_then(|b| b.base_url(base_url))
-        .and_then(|b| b.bearer(KEY))
-        .and_then(|b| b.idle_timeout(ms(2_000)))
-        .expect("a valid config")
-        .backoff(backoff)
-        .max_failures(Some(3))
-        .build()
-}
+    fn built(&self, ca_files: &[&Path]) -> Result<ReqwestTransport, TlsError> {
+        let mut builder = ReqwestTransport::builder();
+        for file in ca_files {
+            builder = builder.add_ca_file(file).expect("a valid CA file");
+        }
+        builder.build()
+    }
 
-/// Runs a watch of `base_url` over `transport` to its outcome.
-pub async fn watch<T: Transport>(transport: T, base_url: &str) -> Outcome {
-    let watch = JobWatch::with_seed(transport, config(base_url), 7);
-    tokio::time::timeout(PATIENCE, watch.run(|_| {}))
-        .await
-        .expect("the watch ends in time")
+    fn tunnels_plain_http(&self) -> bool {
+        false
+    }
 }
