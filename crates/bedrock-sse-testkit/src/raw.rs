@@ -36,6 +36,14 @@ pub enum RawAnswer {
         /// The whole body.
         body: String,
     },
+    /// As [`Close`](Self::Close), with `headers` added to the head: a head
+    /// larger than a client's read buffer, or one it cannot parse.
+    CloseWithHeaders {
+        /// Header lines, each ending in `\r\n`, written after the others.
+        headers: String,
+        /// The whole body.
+        body: String,
+    },
 }
 
 /// One connection as a [`RawServer`] saw it.
@@ -225,14 +233,17 @@ fn serve(mut stream: TcpStream, index: usize, answer: &RawAnswer, shared: &Share
         return;
     };
     record(&|c| c.request = Some(request.clone()));
-    let (body, trickle) = match answer {
-        RawAnswer::Never => (None, None),
-        RawAnswer::Trickle { body, every } => (Some(body), Some(*every)),
-        RawAnswer::Quiet { body } | RawAnswer::Close { body } => (Some(body), None),
+    let (body, trickle, extra) = match answer {
+        RawAnswer::Never => (None, None, ""),
+        RawAnswer::Trickle { body, every } => (Some(body), Some(*every), ""),
+        RawAnswer::Quiet { body } | RawAnswer::Close { body } => (Some(body), None, ""),
+        RawAnswer::CloseWithHeaders { headers, body } => (Some(body), None, headers.as_str()),
     };
     if let Some(body) = body {
-        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
-                    cache-control: no-cache\r\nconnection: close\r\n\r\n";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+             cache-control: no-cache\r\nconnection: close\r\n{extra}\r\n"
+        );
         if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body.as_bytes()).is_err()
         {
             record(&|c| c.closed = Some(Instant::now()));
@@ -240,7 +251,10 @@ fn serve(mut stream: TcpStream, index: usize, answer: &RawAnswer, shared: &Share
         }
         record(&|c| c.answered = Some(Instant::now()));
     }
-    if matches!(answer, RawAnswer::Close { .. }) {
+    if matches!(
+        answer,
+        RawAnswer::Close { .. } | RawAnswer::CloseWithHeaders { .. }
+    ) {
         // The client's own close is still awaited.
         let _ = stream.shutdown(Shutdown::Write);
     }
