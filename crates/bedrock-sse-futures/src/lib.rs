@@ -69,16 +69,18 @@ mod hyper_transport;
 mod transport;
 
 pub use driver::JobWatch;
-pub use hyper_transport::{HyperBody, HyperTransport, HyperTransportBuilder};
+pub use hyper_transport::{
+    AsyncIoConnection, AsyncIoRuntime, HyperBody, HyperTransport, HyperTransportBuilder,
+};
 pub use transport::{ReaderBody, Response, Transport};
 
-/// The TLS trust shared by every `bedrock-sse` transport, and its errors.
-pub use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots};
-/// The rustls this crate builds on, for [`HyperTransport::tls_config`].
-pub use futures_rustls::rustls;
 /// Proxy rules for [`HyperTransport::proxies`]: `HTTPS_PROXY`/`HTTP_PROXY`/
 /// `NO_PROXY` semantics (curl's and reqwest's), from hyper-util.
-pub use hyper_util::client::proxy::matcher::Matcher as ProxyMatcher;
+pub use bedrock_sse_hyper::ProxyMatcher;
+/// The rustls this crate builds on, for [`HyperTransport::tls_config`].
+pub use bedrock_sse_hyper::rustls;
+/// The TLS trust shared by every `bedrock-sse` transport, and its errors.
+pub use bedrock_sse_tls::{CaFileError, TlsError, TrustRoots};
 
 pub use bedrock_sse_core::http::Request;
 pub use bedrock_sse_core::watch::{
