@@ -12,8 +12,10 @@
 //!   [`WatchEvent`]s; when it returns `None`, [`JobWatch::outcome`] says how
 //!   the watch ended. `JobWatch` is also a `Stream` of the same events.
 //! * [`Transport`]: how requests are sent. [`ReqwestTransport`] (feature
-//!   `reqwest`, on by default) is the ready-made one; implement the trait to
-//!   use hyper, a proxy-aware client or a test double.
+//!   `reqwest`, on by default) is the ready-made one, speaking HTTP/2 where
+//!   the server offers it; [`HyperTransport`] (feature `hyper`, on by
+//!   default) speaks HTTP/1.1 with smaller buffers per connection.
+//!   Implement the trait to use another client or a test double.
 //! * [`FleetWatch`]: many jobs at once under one key, through the core's
 //!   `Fleet` (a shared rate budget, a connection cap, reconnect storms
 //!   spread out), as a `Stream` of [`FleetEvent`]s.
@@ -49,15 +51,23 @@ mod clock;
 mod driver;
 mod events;
 mod fleet;
+#[cfg(feature = "hyper")]
+mod hyper_transport;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
 mod transport;
 
-#[cfg(feature = "reqwest")]
+#[cfg(feature = "hyper")]
+pub use bedrock_sse_hyper::ProxyMatcher;
+#[cfg(any(feature = "reqwest", feature = "hyper"))]
 pub use bedrock_sse_tls::{CaFileError, TlsError};
 pub use driver::JobWatch;
 pub use events::{SseError, SseItem, sse_events};
 pub use fleet::{FleetEvent, FleetWatch};
+#[cfg(feature = "hyper")]
+pub use hyper_transport::{
+    HyperBody, HyperTransport, HyperTransportBuilder, TokioConnection, TokioRuntime,
+};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use transport::{Response, Transport};

@@ -13,10 +13,10 @@ use bedrock_sse_sim::Faults;
 use bedrock_sse_testkit::{Runner, TestSim, quick_job};
 use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
 use futures_util::StreamExt;
-use runner::{TokioRunner, block_on};
+use runner::{REQWEST, block_on};
 
-bedrock_sse_testkit::scenarios!(TokioRunner);
-bedrock_sse_testkit::campaign!(TokioRunner);
+bedrock_sse_testkit::scenarios!(REQWEST);
+bedrock_sse_testkit::campaign!(REQWEST);
 
 const QUICK: [&str; 5] = ["status", "status", "progress", "progress", "completed"];
 
@@ -101,7 +101,7 @@ fn a_watch_dropped_mid_stream_resumes_from_its_last_id() {
         .resume_from(last_id.as_str())
         .expect("a resume id");
     assert_eq!(first, QUICK[..2]);
-    let run = TokioRunner.run(config.build());
+    let run = REQWEST.run(config.build());
     // Nothing twice: the second watch starts after id 2, whether or not
     // the job ended meanwhile.
     run.assert_each_once_in_order(&QUICK);

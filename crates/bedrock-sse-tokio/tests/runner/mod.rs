@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bedrock_sse_core::watch::{WatchConfig, WatchEvent};
 use bedrock_sse_testkit::{PATIENCE, Run, Runner};
-use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
+use bedrock_sse_tokio::{HyperTransport, JobWatch, ReqwestTransport, Transport};
 
 /// Runs `future` to its end on a runtime of its own, bounded by twice the
 /// watches' own timeout. The simulator must be started (and dropped)
@@ -19,14 +19,22 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
         .expect("the watch ends in time")
 }
 
-/// Drives a [`JobWatch`] with [`JobWatch::next_event`], then takes its
-/// outcome (or drops it part way).
-pub(crate) struct TokioRunner;
+/// Drives a [`JobWatch`] over the transport its function makes with
+/// [`JobWatch::next_event`], then takes its outcome (or drops it part way).
+pub(crate) struct TokioRunner<T>(fn() -> T);
 
-impl Runner for TokioRunner {
+/// Over the default transport, `ReqwestTransport`.
+#[allow(dead_code, reason = "not every test binary runs both")]
+pub(crate) const REQWEST: TokioRunner<ReqwestTransport> = TokioRunner(ReqwestTransport::new);
+
+/// Over `HyperTransport`.
+#[allow(dead_code, reason = "not every test binary runs both")]
+pub(crate) const HYPER: TokioRunner<HyperTransport> = TokioRunner(HyperTransport::new);
+
+impl<T: Transport> Runner for TokioRunner<T> {
     fn run(&self, config: WatchConfig) -> Run {
         block_on(async {
-            let mut watch = JobWatch::with_seed(ReqwestTransport::new(), config, 7);
+            let mut watch = JobWatch::with_seed(self.0(), config, 7);
             let mut events = Vec::new();
             while let Some(event) = watch.next_event().await {
                 events.push(event);
@@ -47,7 +55,7 @@ impl Runner for TokioRunner {
         block_on(async {
             let metrics = tokio::runtime::Handle::current().metrics();
             let tasks = metrics.num_alive_tasks();
-            let mut watch = JobWatch::with_seed(ReqwestTransport::new(), config, 7);
+            let mut watch = JobWatch::with_seed(self.0(), config, 7);
             let mut taken = Vec::new();
             while taken.len() < events {
                 match watch.next_event().await {
@@ -56,8 +64,9 @@ impl Runner for TokioRunner {
                 }
             }
             drop(watch);
-            // What the drop left to the runtime (the connection's task
-            // closing its socket) runs now; then no task of it is left.
+            // What the drop left to the runtime (reqwest's connection
+            // task closing its socket) runs now; then no task of it is
+            // left.
             let start = Instant::now();
             while metrics.num_alive_tasks() > tasks {
                 assert!(
