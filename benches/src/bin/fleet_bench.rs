@@ -16,10 +16,12 @@
 //! ```text
 //! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 1000
 //! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 10000 --http2
+//! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 10000 --hyper
 //! cargo run -p bedrock-sse-benches --release --bin fleet-bench -- --watches 1000 --blocking
 //! ```
 //!
-//! `--blocking` follows each job with the blocking adapter on a thread of
+//! `--hyper` speaks HTTP/1.1 through `HyperTransport` instead of
+//! `ReqwestTransport`. `--blocking` follows each job with the blocking adapter on a thread of
 //! its own instead (no fleet), and reports its memory per idle watch.
 //!
 //! Linux only (it reads `/proc/self`). Timing figures depend on the machine;
@@ -40,7 +42,10 @@ use bedrock_sse_core::job::JobEnd;
 use bedrock_sse_core::watch::TransportError;
 use bedrock_sse_core::watch::{WatchConfig, WatchEvent};
 use bedrock_sse_sim::{JobScript, Simulator};
-use bedrock_sse_tokio::{FleetEvent, FleetWatch, ReqwestTransport, Response, Transport};
+use bedrock_sse_tokio::{
+    FleetEvent, FleetWatch, HyperTransport, ReqwestTransport, Response, Transport,
+};
+use futures_util::future::Either;
 use serde_json::json;
 
 /// Counts the heap bytes in use, process-wide: the client's live heap per
@@ -104,6 +109,47 @@ impl<T: Transport> Transport for Timed<T> {
     }
 }
 
+/// The transport a run uses: reqwest's (HTTP/1.1 or h2c) or hyper's
+/// (HTTP/1.1), without boxing either's body.
+enum Chosen {
+    Reqwest(ReqwestTransport),
+    Hyper(HyperTransport),
+}
+
+impl Transport for Chosen {
+    type Body = Either<<ReqwestTransport as Transport>::Body, <HyperTransport as Transport>::Body>;
+
+    fn send(
+        &self,
+        request: &Request,
+    ) -> Pin<Box<dyn Future<Output = Result<Response<Self::Body>, TransportError>> + Send>> {
+        fn left<L, R>(response: Response<L>) -> Response<Either<L, R>> {
+            Response {
+                status: response.status,
+                headers: response.headers,
+                body: Either::Left(response.body),
+            }
+        }
+        fn right<L, R>(response: Response<R>) -> Response<Either<L, R>> {
+            Response {
+                status: response.status,
+                headers: response.headers,
+                body: Either::Right(response.body),
+            }
+        }
+        match self {
+            Chosen::Reqwest(transport) => {
+                let sent = Transport::send(transport, request);
+                Box::pin(async move { sent.await.map(left) })
+            }
+            Chosen::Hyper(transport) => {
+                let sent = Transport::send(transport, request);
+                Box::pin(async move { sent.await.map(right) })
+            }
+        }
+    }
+}
+
 /// Counts per 100 ms from the earliest time on (times since any origin).
 fn histogram(times: &[Duration]) -> Vec<usize> {
     let Some(&first) = times.iter().min() else {
@@ -131,6 +177,7 @@ const TICK: Duration = Duration::from_millis(50);
 struct Options {
     watches: usize,
     http2: bool,
+    hyper: bool,
     blocking: bool,
 }
 
@@ -138,6 +185,7 @@ fn options() -> Result<Options, String> {
     let mut options = Options {
         watches: 1_000,
         http2: false,
+        hyper: false,
         blocking: false,
     };
     let mut args = std::env::args().skip(1);
@@ -150,10 +198,14 @@ fn options() -> Result<Options, String> {
                     .ok_or("--watches takes a number")?;
             }
             "--http2" => options.http2 = true,
+            "--hyper" => options.hyper = true,
             "--blocking" => options.blocking = true,
             "--serve" => {}
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if options.http2 && options.hyper {
+        return Err("--hyper speaks HTTP/1.1 only: not with --http2".to_owned());
     }
     Ok(options)
 }
@@ -397,12 +449,22 @@ async fn client(options: &Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let base_url = line.trim().to_owned();
 
-    let transport = if options.http2 {
-        ReqwestTransport::builder().http2_prior_knowledge().build()
+    let transport = if options.hyper {
+        Chosen::Hyper(HyperTransport::new())
+    } else if options.http2 {
+        Chosen::Reqwest(
+            ReqwestTransport::builder()
+                .http2_prior_knowledge()
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
     } else {
-        ReqwestTransport::builder().build()
-    }
-    .map_err(|e| e.to_string())?;
+        Chosen::Reqwest(
+            ReqwestTransport::builder()
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+    };
     let sends = Arc::new(Mutex::new(Vec::with_capacity(options.watches * 2)));
     let transport = Timed {
         inner: transport,
@@ -531,9 +593,15 @@ async fn client(options: &Options) -> Result<(), String> {
     let peak = buckets.iter().copied().max().unwrap_or(0);
     let lost = options.watches as u64 * u64::from(EVENTS + 3) - events;
     println!(
-        "| {} | HTTP/{} | {}/{} | {} | {:.1} KiB | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
+        "| {} | {} | {}/{} | {} | {:.1} KiB | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
         options.watches,
-        if options.http2 { "2" } else { "1.1" },
+        if options.http2 {
+            "HTTP/2 (h2c)"
+        } else if options.hyper {
+            "HTTP/1.1, HyperTransport"
+        } else {
+            "HTTP/1.1, ReqwestTransport"
+        },
         completed,
         options.watches,
         if problems == 0 && lost == 0 {
