@@ -104,6 +104,7 @@
 //!
 //! [`Encoder`]: bedrock_sse_core::sse::Encoder
 
+mod accept;
 mod auth;
 mod blocking;
 mod faults;

@@ -16,9 +16,25 @@ pub struct RequestRecord {
     pub request_id: String,
     /// Position in the log since the simulator started, from 0.
     pub seq: u64,
-    /// Wall-clock time of arrival.
+    /// Wall-clock time of arrival, taken at the same moment as
+    /// [`since_start`](Self::since_start) (see there for which moment).
     pub at: SystemTime,
     /// Time of arrival since the simulator started.
+    ///
+    /// For the first request of an HTTP/1.1 connection, this is when the
+    /// connection was accepted, by a thread that does nothing but accept,
+    /// so however busy the runtime is (thousands of streams ending at
+    /// once), arrivals are not bunched; it may precede the request's bytes.
+    /// For a later request on a kept-alive HTTP/1.1 connection, it is when
+    /// the simulator handled the request's head.
+    ///
+    /// An HTTP/2 (h2c) connection carries many requests: the first one the
+    /// simulator handles (usually its first stream; streams opened
+    /// together race) gets the accept time, every other one the time it was
+    /// handled.
+    ///
+    /// Records are in the order requests were handled (see
+    /// [`seq`](Self::seq)), so this may go back from one record to the next.
     pub since_start: Duration,
     /// The client's address: one port per TCP connection, so a reused
     /// connection shows as a repeated peer.

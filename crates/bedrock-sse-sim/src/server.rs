@@ -7,18 +7,19 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router, middleware};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::accept::{AcceptThread, Accepted, Arrival};
 use crate::auth::{self, ApiKey, Presented};
 use crate::faults::{Faults, Redirect, RedirectTo};
 use crate::log::{RequestLog, RequestRecord};
@@ -271,6 +272,12 @@ impl SimulatorBuilder {
             addr: self.addr,
             source,
         })?;
+        let listener = listener.into_std().map_err(|source| SimError::Bind {
+            addr: self.addr,
+            source,
+        })?;
+        let (accepts, incoming) =
+            AcceptThread::spawn(listener, launched.into_std()).map_err(SimError::AcceptThread)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let log = RequestLog::new(self.log_capacity);
         let state = Arc::new(AppState {
@@ -293,12 +300,18 @@ impl SimulatorBuilder {
             // Where `RedirectTo::OtherPath` leads: the same job's stream.
             .route("/moved/jobs/{job_id}/stream", get(stream_job))
             .fallback(fallback)
+            // Every request, whatever answers it (a 405 too), so that the
+            // first to ask for its connection's accept stamp is the first.
+            .layer(middleware::map_request_with_state(
+                state.clone(),
+                stamp_arrival,
+            ))
             .with_state(state.clone());
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
             axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
+                incoming,
+                app.into_make_service_with_connect_info::<Accepted>(),
             )
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|stop| *stop).await;
@@ -312,6 +325,7 @@ impl SimulatorBuilder {
             log,
             order,
             shutdown,
+            accepts,
             server: Some(server),
         })
     }
@@ -325,7 +339,8 @@ impl SimulatorBuilder {
 const ACCEPT_BACKLOG: u32 = 4_096;
 
 /// Listens on `addr` as `TcpListener::bind` does (the address reusable at
-/// once, on Unix), with a backlog of [`ACCEPT_BACKLOG`].
+/// once, on Unix), with a backlog of [`ACCEPT_BACKLOG`]. The simulator
+/// then accepts on a thread of its own ([`AcceptThread`]).
 fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
@@ -371,6 +386,10 @@ pub enum SimError {
     /// The server stopped with an I/O error.
     #[error("the simulator stopped serving: {0}")]
     Serve(io::Error),
+    /// The thread that accepts connections could not be started (out of
+    /// threads, say).
+    #[error("cannot start the simulator's accept thread: {0}")]
+    AcceptThread(io::Error),
     /// The server task panicked or was aborted.
     #[error("the simulator's server task ended abnormally")]
     ServerTask,
@@ -385,8 +404,9 @@ pub enum SimError {
 #[error("no job `{0}` in this simulator")]
 pub struct UnknownJob(pub String);
 
-/// A started simulator. Dropping it stops the server without waiting;
-/// [`shutdown`](Self::shutdown) stops it and waits.
+/// A started simulator. Dropping it stops accepting connections (the
+/// listener closes) and stops the server without waiting for the open
+/// ones; [`shutdown`](Self::shutdown) stops it and waits.
 #[derive(Debug)]
 pub struct RunningSim {
     addr: SocketAddr,
@@ -394,6 +414,8 @@ pub struct RunningSim {
     log: RequestLog,
     order: Vec<String>,
     shutdown: watch::Sender<bool>,
+    /// The thread that accepts connections, owner of the listener.
+    accepts: AcceptThread,
     server: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -473,6 +495,7 @@ impl RunningSim {
     /// that the server task is aborted).
     pub async fn shutdown(mut self) -> Result<(), SimError> {
         self.shutdown.send_replace(true);
+        self.accepts.stop();
         let Some(mut server) = self.server.take() else {
             return Ok(());
         };
@@ -494,6 +517,7 @@ impl RunningSim {
 impl Drop for RunningSim {
     fn drop(&mut self) {
         self.shutdown.send_replace(true);
+        self.accepts.stop();
     }
 }
 
@@ -551,26 +575,50 @@ struct AppState {
     open_streams: Vec<Arc<AtomicUsize>>,
 }
 
+/// Stamps a request's arrival for the log: its connection's accept stamp
+/// if it is the first request to ask for it, else now.
+async fn stamp_arrival(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(connection): ConnectInfo<Accepted>,
+    mut request: Request,
+) -> Request {
+    let arrival = connection.first_arrival().unwrap_or_else(|| Arrival {
+        at: SystemTime::now(),
+        since_start: Instant::now().saturating_duration_since(state.launched),
+    });
+    request.extensions_mut().insert(arrival);
+    request
+}
+
 async fn stream_job(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(connection): ConnectInfo<Accepted>,
+    Extension(arrival): Extension<Arrival>,
     path: Result<Path<String>, PathRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let job_id = path.map(|Path(id)| id).ok();
-    state.handle(job_id.as_deref(), peer, &method, &uri, &headers)
+    state.handle(
+        job_id.as_deref(),
+        connection.peer,
+        arrival,
+        &method,
+        &uri,
+        &headers,
+    )
 }
 
 async fn fallback(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(connection): ConnectInfo<Accepted>,
+    Extension(arrival): Extension<Arrival>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    state.handle(None, peer, &method, &uri, &headers)
+    state.handle(None, connection.peer, arrival, &method, &uri, &headers)
 }
 
 impl AppState {
@@ -579,11 +627,11 @@ impl AppState {
         &self,
         job_id: Option<&str>,
         peer: SocketAddr,
+        arrival: Arrival,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
     ) -> Response {
-        let now = Instant::now();
         let seq = self.next_request.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("req_01SIM{seq:012}");
         let mut response = self.respond(job_id, uri, headers, &request_id);
@@ -593,8 +641,8 @@ impl AppState {
         self.log.push(RequestRecord {
             request_id,
             seq,
-            at: SystemTime::now(),
-            since_start: now.saturating_duration_since(self.launched),
+            at: arrival.at,
+            since_start: arrival.since_start,
             peer,
             method: method.to_string(),
             path: uri.path().to_owned(),

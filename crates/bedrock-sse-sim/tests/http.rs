@@ -296,6 +296,89 @@ async fn the_request_log_records_each_request_with_credentials_redacted() {
     sim.shutdown().await.unwrap();
 }
 
+/// Writes `request` on `tcp` and reads the response's head and its
+/// `Content-Length` bytes of body; the status.
+async fn exchange(tcp: &mut tokio::net::TcpStream, request: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    let mut buf = [0; 1024];
+    let (head, length) = loop {
+        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().unwrap())
+                })
+                .expect("a Content-Length");
+            break (head, end + 4 + length);
+        }
+        let read = tokio::time::timeout(PATIENCE, tcp.read(&mut buf))
+            .await
+            .expect("the simulator answered in time")
+            .unwrap();
+        assert!(read > 0, "the simulator closed the connection early");
+        bytes.extend_from_slice(&buf[..read]);
+    };
+    while bytes.len() < length {
+        let read = tokio::time::timeout(PATIENCE, tcp.read(&mut buf))
+            .await
+            .expect("the simulator answered in time")
+            .unwrap();
+        assert!(read > 0, "the body ended early");
+        bytes.extend_from_slice(&buf[..read]);
+    }
+    head.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_connection_s_first_request_arrives_when_it_was_accepted() {
+    use std::time::SystemTime;
+    let sim = sim().await;
+    let request = |job: &str| {
+        format!(
+            "GET /jobs/{job}/stream HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {KEY}\r\n\r\n",
+            sim.addr()
+        )
+    };
+    let before_connect = SystemTime::now();
+    let mut tcp = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    // The connection is accepted now, but its request comes later.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let first_sent = SystemTime::now();
+    assert_eq!(exchange(&mut tcp, &request("job_nope")).await, 404);
+    // A second request on the same (kept-alive) connection, later still.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second_sent = SystemTime::now();
+    assert_eq!(exchange(&mut tcp, &request("job_gone")).await, 404);
+    let records = tokio::time::timeout(PATIENCE, sim.request_log().wait_for_len(2))
+        .await
+        .unwrap();
+    let (first, second) = (&records[0], &records[1]);
+    assert_eq!(first.path, "/jobs/job_nope/stream");
+    assert_eq!(first.peer, second.peer, "one connection: {records:#?}");
+    assert!(
+        before_connect <= first.at && first.at < first_sent,
+        "the first request is stamped at accept, before it was sent: \
+         {before_connect:?} <= {:?} < {first_sent:?}",
+        first.at
+    );
+    assert!(
+        second.at >= second_sent,
+        "a later request is stamped when handled: {:?} >= {second_sent:?}",
+        second.at
+    );
+    assert!(
+        second.since_start - first.since_start >= Duration::from_millis(200),
+        "{records:#?}"
+    );
+    drop(tcp);
+    sim.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_request_log_is_bounded() {
     let sim = Simulator::builder()
