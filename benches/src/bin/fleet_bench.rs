@@ -21,7 +21,9 @@
 //! ```
 //!
 //! `--hyper` speaks HTTP/1.1 through `HyperTransport` instead of
-//! `ReqwestTransport`. `--blocking` follows each job with the blocking adapter on a thread of
+//! `ReqwestTransport`. `--current-thread` runs the client on tokio's
+//! current-thread runtime instead of the multi-thread one (the server
+//! process always runs on the latter). `--blocking` follows each job with the blocking adapter on a thread of
 //! its own instead (no fleet), and reports its memory per idle watch.
 //!
 //! Linux only (it reads `/proc/self`). Timing figures depend on the machine;
@@ -178,6 +180,7 @@ struct Options {
     watches: usize,
     http2: bool,
     hyper: bool,
+    current_thread: bool,
     blocking: bool,
 }
 
@@ -186,6 +189,7 @@ fn options() -> Result<Options, String> {
         watches: 1_000,
         http2: false,
         hyper: false,
+        current_thread: false,
         blocking: false,
     };
     let mut args = std::env::args().skip(1);
@@ -199,6 +203,7 @@ fn options() -> Result<Options, String> {
             }
             "--http2" => options.http2 = true,
             "--hyper" => options.hyper = true,
+            "--current-thread" => options.current_thread = true,
             "--blocking" => options.blocking = true,
             "--serve" => {}
             other => return Err(format!("unknown argument {other:?}")),
@@ -236,6 +241,14 @@ fn main() -> ExitCode {
             }
         };
     }
+    let runtime = if options.current_thread {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    } else {
+        runtime
+    };
     match runtime.block_on(client(&options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -592,16 +605,21 @@ async fn client(options: &Options) -> Result<(), String> {
         .unwrap_or_default();
     let peak = buckets.iter().copied().max().unwrap_or(0);
     let lost = options.watches as u64 * u64::from(EVENTS + 3) - events;
+    let label = if options.http2 {
+        "HTTP/2 (h2c)"
+    } else if options.hyper {
+        "HTTP/1.1, HyperTransport"
+    } else {
+        "HTTP/1.1, ReqwestTransport"
+    };
+    let runtime = if options.current_thread {
+        ", current-thread runtime"
+    } else {
+        ""
+    };
     println!(
-        "| {} | {} | {}/{} | {} | {:.1} KiB | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
+        "| {} | {label}{runtime} | {}/{} | {} | {:.1} KiB | {:.1} KiB | {:.2} µs | {} | {} ({:.1} %) | {:.1} s | {:.1} s |",
         options.watches,
-        if options.http2 {
-            "HTTP/2 (h2c)"
-        } else if options.hyper {
-            "HTTP/1.1, HyperTransport"
-        } else {
-            "HTTP/1.1, ReqwestTransport"
-        },
         completed,
         options.watches,
         if problems == 0 && lost == 0 {
