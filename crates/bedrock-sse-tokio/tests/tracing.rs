@@ -5,14 +5,15 @@ use std::time::Duration;
 use bedrock_sse_core::watch::{Outcome, WatchConfig, WatchError};
 use bedrock_sse_sim::{JobScript, Simulator};
 use bedrock_sse_testkit::CapturedLogs;
-use bedrock_sse_tokio::{JobWatch, ReqwestTransport};
+use bedrock_sse_tokio::{HyperTransport, JobWatch, ReqwestTransport, Transport};
 
 const KEY: &str = "sk_trace_secret_0123456789";
 
-/// Runs `watch` on a current-thread runtime with a TRACE subscriber for
-/// every target (the HTTP client's included); returns the outcome and
-/// everything logged.
-fn traced(
+/// Runs `watch` over the transport `make` makes, on a current-thread
+/// runtime with a TRACE subscriber for every target (the HTTP client's
+/// included); returns the outcome and everything logged.
+fn traced<T: Transport>(
+    make: fn() -> T,
     config: WatchConfig,
     sim_builder: bedrock_sse_sim::SimulatorBuilder,
 ) -> (Outcome, String) {
@@ -32,7 +33,7 @@ fn traced(
                 .build();
             let outcome = tokio::time::timeout(
                 Duration::from_secs(30),
-                JobWatch::new(ReqwestTransport::new(), config).run(|_| {}),
+                JobWatch::new(make(), config).run(|_| {}),
             )
             .await
             .expect("the watch ends");
@@ -50,6 +51,11 @@ fn job() -> JobScript {
 
 #[test]
 fn a_whole_watch_at_trace_level_never_logs_the_key() {
+    a_whole_watch_never_logs_the_key(ReqwestTransport::new);
+    a_whole_watch_never_logs_the_key(HyperTransport::new);
+}
+
+fn a_whole_watch_never_logs_the_key<T: Transport>(make: fn() -> T) {
     for header in ["bearer", "x-api-key"] {
         let builder = WatchConfig::builder("job_t").expect("a job id");
         let config = match header {
@@ -58,7 +64,7 @@ fn a_whole_watch_at_trace_level_never_logs_the_key() {
         }
         .expect("a key")
         .build();
-        let (outcome, log) = traced(config, Simulator::builder().key(KEY).job(job()));
+        let (outcome, log) = traced(make, config, Simulator::builder().key(KEY).job(job()));
         assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
         assert!(!log.contains(KEY), "the key leaked into the log:\n{log}");
         assert!(!log.contains("sk_trace"), "part of the key leaked:\n{log}");
@@ -77,11 +83,17 @@ fn a_whole_watch_at_trace_level_never_logs_the_key() {
 
 #[test]
 fn a_refused_key_is_logged_as_refused_and_not_shown() {
+    a_refused_key_is_not_shown(ReqwestTransport::new);
+    a_refused_key_is_not_shown(HyperTransport::new);
+}
+
+fn a_refused_key_is_not_shown<T: Transport>(make: fn() -> T) {
     let config = WatchConfig::builder("job_t")
         .and_then(|b| b.bearer(KEY))
         .expect("a config")
         .build();
     let (outcome, log) = traced(
+        make,
         config,
         Simulator::builder().key("sk_the_right_one").job(job()),
     );
