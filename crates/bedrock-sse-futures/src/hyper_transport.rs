@@ -86,7 +86,7 @@ impl Transport for HyperTransport {
     type Body = HyperBody;
 
     fn send(&self, request: &Request) -> BoxFuture<Result<Response<HyperBody>, TransportError>> {
-        let sent = HyperTransport::send(self, request);
+        let sent = self.send_request(request);
         Box::pin(async move {
             let response = sent.await?;
             Ok(Response {

@@ -89,7 +89,7 @@ impl<R: Runtime> Default for HyperTransport<R> {
     }
 }
 
-/// A response head and its body, as [`HyperTransport::send`] hands it over.
+/// A response head and its body, as [`HyperTransport::send_request`] hands it over.
 #[derive(Debug)]
 pub struct HyperResponse<R: Runtime> {
     /// The HTTP status code.
@@ -182,7 +182,10 @@ impl<R: Runtime> HyperTransport<R> {
     /// Sends `request` (method, URL and headers exactly as given, plus
     /// `Host`) on a connection of its own, and resolves once the response
     /// head arrives.
-    pub fn send(&self, request: &Request) -> BoxFuture<Result<HyperResponse<R>, TransportError>> {
+    pub fn send_request(
+        &self,
+        request: &Request,
+    ) -> BoxFuture<Result<HyperResponse<R>, TransportError>> {
         let prepared = self.prepare(request);
         let tls = self.tls.clone();
         let read_buffer = self.read_buffer;
