@@ -53,7 +53,10 @@
 //! starts again below the watermark's (a server that reported progress
 //! while queued, then restarted it when the job ran); an `Other` event or
 //! another job's event older than the last [`RECENT`] deliveries can be
-//! delivered again by a full replay without ids.
+//! delivered again by a full replay without ids; and an id-only frame
+//! (`id: 8` and no data) gives the id-less events after it that id as if
+//! it were their own, so a replay after it counts as ahead of a lower
+//! watermark (fuzz/findings/watch-delivered-twice-forged-id).
 
 use alloc::string::String;
 
