@@ -605,6 +605,50 @@ fn a_current_state_snapshot_without_ids_is_suppressed() {
     );
 }
 
+/// The `watch` fuzz target's finding: events lost into a connection the
+/// watch never read, then replays from the start without ids, the first cut
+/// after one event. The running status the watch never got is delivered,
+/// but the progress replayed after it is not delivered again.
+#[test]
+fn a_replay_without_ids_after_lost_events_delivers_nothing_twice() {
+    let job: Vec<String> = (0..12)
+        .map(|k| match k {
+            0 => ev("status", r#"{"status":"Queued","message":"e0"}"#),
+            1 => ev("status", r#"{"status":"RUNNING","message":"e1"}"#),
+            11 => ev("completed", r#"{"status":"Completed","message":"e11"}"#),
+            _ => ev(
+                "progress",
+                &format!(r#"{{"progress":{},"message":"e{k}"}}"#, f64::from(k) / 12.0),
+            ),
+        })
+        .collect();
+    let mut h = Harness::job("job_1");
+    // e0–e5 went into a connection the watch never read.
+    h.stream();
+    h.body(&job[6..10].concat());
+    h.eof();
+    // A replay from the start, cut after its first event.
+    h.stream();
+    h.body(&job[0]);
+    h.eof();
+    h.stream();
+    h.body(&job.concat());
+    assert_eq!(
+        h.jobs(),
+        [
+            "progress:e6",
+            "progress:e7",
+            "progress:e8",
+            "progress:e9",
+            "status:e0",
+            "status:e1",
+            "progress:e10",
+            "completed:e11"
+        ]
+    );
+    assert_eq!(h.watch.suppressed(), 9);
+}
+
 // ----- terminal ---------------------------------------------------------------
 
 #[test]

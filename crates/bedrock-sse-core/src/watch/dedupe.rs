@@ -17,11 +17,30 @@
 //!     event whose fraction is not above the watermark's, or an event whose
 //!     status is not later in the lifecycle than the watermark's;
 //!   - **ahead** (delivered, and catch-up ends) if its decimal id is above
-//!     the watermark's, or its fraction or status rank is;
-//!   - **unknown** otherwise (no id, no comparable progress or status, or a
-//!     dimension the watermark has no value for yet): delivered, and
-//!     catch-up goes on. This is what makes a replay that interleaves events
-//!     the watch never received with ones it did safe.
+//!     the watermark's, or its fraction is, or its status rank is above the
+//!     watermark's status *and* above where the watermark's progress puts
+//!     the job (see below);
+//!   - **unknown** otherwise (no id, no comparable progress or status, a
+//!     dimension the watermark has no value for yet, or a status that the
+//!     next paragraph cannot place): delivered, and catch-up goes on. This
+//!     is what makes a replay that interleaves events the watch never
+//!     received with ones it did safe.
+//! * The watermark's status and progress are one position: a job reports
+//!   progress while it runs, so a known fraction places it at running at
+//!   least. A status above the delivered status but not above running, once
+//!   progress was delivered (a running status the watch never got, while it
+//!   got progress after it), is *unknown*: it may be news to the watch, so
+//!   it is delivered, but it is no proof that the connection has moved past
+//!   what was delivered, so it does not end catch-up. (The fuzzer found the
+//!   case: progress to 0.75 delivered, the events before it lost into a
+//!   connection the watch never read, then replays from the start without
+//!   ids; one delivered the replayed queued status, and on the next the
+//!   running status counted as ahead of "queued" and ended catch-up, so the
+//!   replayed progress after it was delivered as it came, the 0.5 a second
+//!   time.) Calling it *behind* instead would suppress a status that was
+//!   never delivered. The rule only turns *ahead* into *unknown*, so it
+//!   suppresses nothing by itself; what it changes is that the events after
+//!   such a status are still judged, until one is ahead.
 //! * After catch-up, the connection's events are delivered as they come.
 //! * A terminal event is never suppressed: the watch ends at the first one,
 //!   so none can have been delivered before.
@@ -29,13 +48,19 @@
 //!   and never move the watermark's rank or fraction.
 //!
 //! Known limits: without ids, an event restating exactly the watermark (the
-//! same fraction with a new message) during catch-up is suppressed; an
-//! `Other` event or another job's event older than the last [`RECENT`]
-//! deliveries can be delivered again by a full replay without ids.
+//! same fraction with a new message) during catch-up is suppressed; so is,
+//! during the catch-up that a running status keeps going, progress that
+//! starts again below the watermark's (a server that reported progress
+//! while queued, then restarted it when the job ran); an `Other` event or
+//! another job's event older than the last [`RECENT`] deliveries can be
+//! delivered again by a full replay without ids; and an id-only frame
+//! (`id: 8` and no data) gives the id-less events after it that id as if
+//! it were their own, so a replay after it counts as ahead of a lower
+//! watermark (fuzz/findings/watch-delivered-twice-forged-id).
 
 use alloc::string::String;
 
-use crate::job::{JobEvent, Progress};
+use crate::job::{JobEvent, JobStatus, Progress};
 
 /// How many recent deliveries rule 2 remembers.
 pub(crate) const RECENT: usize = 8;
@@ -168,7 +193,16 @@ impl Dedupe {
                 .map_or(Verdict::Unknown, |seen| compare(f, seen));
         }
         match (event.status().and_then(|s| s.rank()), mark.rank) {
-            (Some(rank), Some(seen)) => compare(f64::from(rank), f64::from(seen)),
+            (Some(rank), Some(seen)) if rank <= seen => Verdict::Behind,
+            // Above the status delivered, but not above where the delivered
+            // progress puts the job: perhaps never delivered, perhaps news;
+            // not proof that the replay has moved past what was delivered.
+            (Some(rank), Some(_))
+                if mark.fraction.is_some() && Some(rank) <= JobStatus::Running.rank() =>
+            {
+                Verdict::Unknown
+            }
+            (Some(_), Some(_)) => Verdict::Ahead,
             _ => Verdict::Unknown,
         }
     }
@@ -326,6 +360,39 @@ mod tests {
         assert!(!offer(&mut d, "", "progress", r#"{"progress":0.25}"#));
         assert!(offer(&mut d, "", "progress", r#"{"progress":0.375}"#));
         assert!(offer(&mut d, "", "progress", r#"{"progress":0.375}"#));
+    }
+
+    #[test]
+    fn a_status_ahead_of_the_status_delivered_ends_catch_up() {
+        let mut d = Dedupe::default();
+        d.start_connection("");
+        assert!(offer(&mut d, "", "status", r#"{"status":"Queued"}"#));
+        d.start_connection("");
+        assert!(offer(&mut d, "", "status", r#"{"status":"Started"}"#));
+        // Catch-up is over: a repeat is delivered now.
+        assert!(offer(&mut d, "", "status", r#"{"status":"Queued"}"#));
+    }
+
+    /// The `watch` fuzz target's finding: progress delivered, the events
+    /// before it lost, then replays from the start without ids. The running status lies between the status and the
+    /// progress delivered: delivered, but catch-up goes on.
+    #[test]
+    fn a_running_status_below_the_progress_delivered_does_not_end_catch_up() {
+        let mut d = Dedupe::default();
+        d.start_connection("");
+        assert!(offer(&mut d, "", "progress", r#"{"progress":0.5}"#));
+        assert!(offer(&mut d, "", "progress", r#"{"progress":0.75}"#));
+        // A replay cut after its first event: the status is news.
+        d.start_connection("");
+        assert!(offer(&mut d, "", "status", r#"{"status":"Queued"}"#));
+        d.start_connection("");
+        assert!(!offer(&mut d, "", "status", r#"{"status":"Queued"}"#));
+        assert!(offer(&mut d, "", "status", r#"{"status":"RUNNING"}"#));
+        assert!(!offer(&mut d, "", "progress", r#"{"progress":0.25}"#));
+        assert!(!offer(&mut d, "", "progress", r#"{"progress":0.5}"#));
+        assert!(!offer(&mut d, "", "progress", r#"{"progress":0.75}"#));
+        assert!(offer(&mut d, "", "progress", r#"{"progress":0.875}"#));
+        assert_eq!(d.suppressed(), 4);
     }
 
     #[test]

@@ -98,40 +98,17 @@ pub(crate) fn run(case: Case) {
         }
     };
     poll(&mut driver, &mut server);
-    // Whether the server has a response streaming to the watch: it sends
-    // events only then, so that none is lost before the watch reads it.
-    // (Events "sent" into a connection the watch had closed, then replayed
-    // from the start without ids, are delivered twice: the watermark knew
-    // progress but no status, and a replayed status ended catch-up. See
-    // fuzz/findings/watch-delivered-twice-without-ids.)
-    let mut live = false;
-    let state = |driver: &Driver| {
-        let watch = &driver.watch;
-        (
-            watch.connections(),
-            watch.consecutive_failures(),
-            watch.is_finished(),
-        )
-    };
 
     for op in case.ops {
-        let before = state(&driver);
-        let ends_stream = matches!(op, Op::Eof | Op::TransportError(_));
         match op {
             Op::Respond(kind) => {
                 // A driver answers only a request it was asked to make.
                 poll(&mut driver, &mut server);
                 let (status, headers) = head(kind % 10);
-                let streams = driver.requested
-                    && status == 200
-                    && headers.contains(&("content-type", "text/event-stream"));
                 let headers: Vec<(&str, &[u8])> =
                     headers.iter().map(|&(n, v)| (n, v.as_bytes())).collect();
                 driver.respond(status, &headers);
-                live = streams;
-                continue;
             }
-            Op::Body { .. } if !live => {}
             Op::Body { n, heartbeat, cuts } => {
                 let text = server.next(n % 8, heartbeat);
                 let mut bytes = text.as_bytes();
@@ -166,10 +143,6 @@ pub(crate) fn run(case: Case) {
             Op::Advance(ms) => driver.advance(Duration::from_millis(u64::from(ms % 100_000))),
             Op::Fire => driver.fire(),
             Op::Poll => poll(&mut driver, &mut server),
-        }
-        // The stream ended (closed, failed, redirected or finished).
-        if ends_stream || state(&driver) != before {
-            live = false;
         }
     }
     driver.run_to_end();
