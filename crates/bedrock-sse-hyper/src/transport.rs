@@ -510,17 +510,13 @@ mod tests {
             .prepare(&request("https://api.example"))
             .expect("a request");
         assert!(matches!(prepared.route, Route::Tunnel { .. }));
-        let request = prepared.request();
-        assert_eq!(request.uri(), "/jobs/job_a/stream");
-        assert!(!request.headers().contains_key("proxy-authorization"));
+        let tunnelled = prepared.request();
+        assert_eq!(tunnelled.uri(), "/jobs/job_a/stream");
+        assert!(!tunnelled.headers().contains_key("proxy-authorization"));
         let bypassed = transport
-            .prepare(&request_for("https://internal.example"))
+            .prepare(&request("https://internal.example"))
             .expect("a request");
         assert!(matches!(bypassed.route, Route::Direct));
-    }
-
-    fn request_for(base_url: &str) -> Request {
-        request(base_url)
     }
 
     #[test]
