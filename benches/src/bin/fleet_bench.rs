@@ -113,6 +113,7 @@ impl<T: Transport> Transport for Timed<T> {
 
 /// The transport a run uses: reqwest's (HTTP/1.1 or h2c) or hyper's
 /// (HTTP/1.1), without boxing either's body.
+#[derive(Clone)]
 enum Chosen {
     Reqwest(ReqwestTransport),
     Hyper(HyperTransport),
@@ -169,6 +170,11 @@ fn histogram(times: &[Duration]) -> Vec<usize> {
 }
 
 const KEY: &str = "sk_fleet_bench";
+/// A short job followed once before the memory baseline is read, so that
+/// the code every watch runs, the runtime's threads and the transport's
+/// shared state are resident before it: fixed costs, not costs per watch.
+/// The server's figures leave its requests out.
+const WARMUP: &str = "job_warmup";
 /// How long each job stays quiet after its first event: the window in
 /// which memory is measured and the storm happens.
 const QUIET: Duration = Duration::from_secs(25);
@@ -213,6 +219,15 @@ fn options() -> Result<Options, String> {
         return Err("--hyper speaks HTTP/1.1 only: not with --http2".to_owned());
     }
     Ok(options)
+}
+
+/// The watch of `job` at the bench's server.
+fn watch_config(base_url: &str, job: &str) -> Result<WatchConfig, String> {
+    Ok(WatchConfig::builder(job)
+        .and_then(|b| b.base_url(base_url))
+        .and_then(|b| b.bearer(KEY))
+        .map_err(|e| e.to_string())?
+        .build())
 }
 
 fn job_id(n: usize) -> String {
@@ -273,6 +288,12 @@ async fn serve(watches: usize) {
         }
         builder = builder.job(job.completed(TICK, json!({"n": n})));
     }
+    builder = builder.job(
+        JobScript::new(WARMUP, "overlay.generate")
+            .running(TICK)
+            .progress(TICK, 0.5, "half")
+            .completed(TICK, json!({})),
+    );
     let sim = builder.start().await.expect("the simulator starts");
     println!("{}", sim.base_url());
     let mut storm_from = None;
@@ -293,7 +314,12 @@ async fn serve(watches: usize) {
                 println!("ok");
             }
             "report" => {
-                let log = sim.request_log().records();
+                let log: Vec<_> = sim
+                    .request_log()
+                    .records()
+                    .into_iter()
+                    .filter(|r| !r.path.contains(WARMUP))
+                    .collect();
                 // Distinct peers are connections only over HTTP/2: over
                 // HTTP/1.1 a closed connection's port may be used again.
                 let peers: std::collections::HashSet<_> = log.iter().map(|r| r.peer).collect();
@@ -397,16 +423,17 @@ fn blocking_client(options: &Options) -> Result<(), String> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let (mut server, mut to_server, _from_server, base_url) = start_server(options)?;
     let transport = bedrock_sse_blocking::UreqTransport::new();
+    let warmup = watch_config(&base_url, WARMUP)?;
+    let outcome = bedrock_sse_blocking::JobWatch::new(transport.clone(), warmup).run(|_| {});
+    if outcome.job_end() != Some(JobEnd::Completed) {
+        return Err(format!("the warm-up watch ended so: {outcome:?}"));
+    }
     let rss_before = rss_kib();
     let streaming = Arc::new(AtomicUsize::new(0));
     let completed = Arc::new(AtomicUsize::new(0));
     let mut threads = Vec::with_capacity(options.watches);
     for n in 0..options.watches {
-        let config = WatchConfig::builder(job_id(n))
-            .and_then(|b| b.base_url(base_url.as_str()))
-            .and_then(|b| b.bearer(KEY))
-            .map_err(|e| e.to_string())?
-            .build();
+        let config = watch_config(&base_url, &job_id(n))?;
         let (transport, streaming, completed) =
             (transport.clone(), streaming.clone(), completed.clone());
         let thread = std::thread::Builder::new()
@@ -478,6 +505,16 @@ async fn client(options: &Options) -> Result<(), String> {
                 .map_err(|e| e.to_string())?,
         )
     };
+    let mut warmup = FleetWatch::new(transport.clone(), FleetConfig::default());
+    warmup.add(watch_config(&base_url, WARMUP)?);
+    while let Some(report) = warmup.next().await {
+        if let FleetEvent::Outcome { outcome, .. } = report {
+            if outcome.job_end() != Some(JobEnd::Completed) {
+                return Err(format!("the warm-up watch ended so: {outcome:?}"));
+            }
+        }
+    }
+    drop(warmup);
     let sends = Arc::new(Mutex::new(Vec::with_capacity(options.watches * 2)));
     let transport = Timed {
         inner: transport,
@@ -492,11 +529,7 @@ async fn client(options: &Options) -> Result<(), String> {
     let cpu_before = cpu();
     let started = Instant::now();
     for n in 0..options.watches {
-        let config = WatchConfig::builder(job_id(n))
-            .and_then(|b| b.base_url(base_url.as_str()))
-            .and_then(|b| b.bearer(KEY))
-            .map_err(|e| e.to_string())?
-            .build();
+        let config = watch_config(&base_url, &job_id(n))?;
         fleet.add(config);
     }
     let mut last_ids: HashMap<String, u64> = HashMap::new();
