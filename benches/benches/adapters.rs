@@ -122,6 +122,24 @@ fn adapters(c: &mut Criterion) {
         });
     });
 
+    let tokio_hyper = bedrock_sse_tokio::HyperTransport::new().no_proxy();
+    group.bench_function("tokio (hyper)", |b| {
+        b.iter_custom(|iters| {
+            timed("tokio (hyper)", iters, || {
+                runtime.block_on(async {
+                    let mut watch = bedrock_sse_tokio::JobWatch::with_seed(
+                        tokio_hyper.clone(),
+                        config(&base_url),
+                        1,
+                    );
+                    for _ in 0..EVENTS {
+                        check(watch.next_event().await);
+                    }
+                });
+            })
+        });
+    });
+
     let ureq = bedrock_sse_blocking::UreqTransport::new();
     group.bench_function("blocking (ureq)", |b| {
         b.iter_custom(|iters| {
