@@ -31,7 +31,9 @@
 //!
 //! * `tokio`: `JobWatch`, an async `Stream` of events over reqwest, with
 //!   tokio's timer; `FleetWatch`, many jobs over one transport through a
-//!   [`fleet::Fleet`]; `ReqwestTransport` (its builder adds CA files);
+//!   [`fleet::Fleet`]; `ReqwestTransport` (HTTP/2 where offered; its
+//!   builder adds CA files); `HyperTransport` (HTTP/1.1 with small
+//!   buffers per connection, for fleets on HTTP/1.1 servers);
 //!   `Transport` to bring another client; `sse_events` for a byte stream
 //!   you already have.
 //! * `blocking`: `JobWatch`, an [`Iterator`] of events over ureq, for
@@ -45,7 +47,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `tokio` | yes | the module `bedrock_sse::tokio` (crate `bedrock-sse-tokio`, over reqwest with rustls) |
+//! | `tokio` | yes | the module `bedrock_sse::tokio` (crate `bedrock-sse-tokio`, over reqwest or hyper, with rustls) |
 //! | `blocking` | no | the module `bedrock_sse::blocking` (crate `bedrock-sse-blocking`, over ureq with rustls) |
 //! | `async-std`, `smol` | no | the module `bedrock_sse::futures` (crate `bedrock-sse-futures`, over hyper on `async-net` with rustls, and `async-io`'s timer: no tokio runtime) |
 //!
@@ -137,7 +139,9 @@ pub use bedrock_sse_core::watch::{
 };
 
 /// The tokio adapter: [`JobWatch`](tokio::JobWatch) (an async `Stream`),
-/// [`ReqwestTransport`](tokio::ReqwestTransport), the
+/// [`FleetWatch`](tokio::FleetWatch),
+/// [`ReqwestTransport`](tokio::ReqwestTransport),
+/// [`HyperTransport`](tokio::HyperTransport), the
 /// [`Transport`](tokio::Transport) trait to bring another client, and
 /// [`sse_events`](tokio::sse_events) for a byte stream you already have.
 #[cfg(feature = "tokio")]
