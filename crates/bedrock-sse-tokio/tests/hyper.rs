@@ -1,5 +1,5 @@
-//! `HyperTransport` under the tokio driver: the kit's scenario table over
-//! it, and what only it does: a response head larger than its read buffer
+//! `HyperTransport` under the tokio driver: the kit's scenario table and
+//! fault campaign over it, and what only it does: a response head larger than its read buffer
 //! is asked for again with a larger buffer, which it then keeps.
 
 mod runner;
@@ -11,6 +11,7 @@ use bedrock_sse_tokio::{HyperTransport, JobWatch};
 use runner::block_on;
 
 bedrock_sse_testkit::scenarios!(runner::HYPER);
+bedrock_sse_testkit::campaign!(runner::HYPER);
 
 /// A server whose every answer is the whole stream of `job` with `headers`
 /// added to its head.
