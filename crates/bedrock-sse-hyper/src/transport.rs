@@ -174,7 +174,8 @@ impl<R: Runtime> HyperTransport<R> {
     pub fn read_buffer_size(mut self, bytes: Option<usize>) -> Self {
         match bytes {
             Some(bytes) => self.read_buffer = bytes.max(512),
-            None => self.large_heads.store(true, Ordering::Relaxed),
+            // A flag of its own: the clones made before keep their buffer.
+            None => self.large_heads = Arc::new(AtomicBool::new(true)),
         }
         self
     }
@@ -534,7 +535,12 @@ mod tests {
         let small = transport().read_buffer_size(Some(10));
         assert_eq!(small.read_buffer, 512);
         assert!(!small.large_heads.load(Ordering::Relaxed));
-        let adaptive = transport().read_buffer_size(None);
+        let before = transport();
+        let adaptive = before.clone().read_buffer_size(None);
         assert!(adaptive.large_heads.load(Ordering::Relaxed));
+        assert!(
+            !before.large_heads.load(Ordering::Relaxed),
+            "an earlier clone keeps its buffer"
+        );
     }
 }
